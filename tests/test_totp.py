@@ -7,6 +7,7 @@ import pytest
 
 from wizard.errors import InputError, WizardError
 from wizard.totp import (
+    SUBMIT_ADVICE,
     AcceptedPair,
     CodeRejected,
     TwoCodeCheck,
@@ -228,6 +229,7 @@ def test_rejects_code2_not_next_step(check: TwoCodeCheck, offset2: int) -> None:
     s = time_step(T0)
     err = rejected(check, code(s), code(s + offset2))
     assert (err.rule, err.field) == ("not_consecutive", "code2")
+    assert err.hint == SUBMIT_ADVICE
 
 
 def test_rejects_code2_from_nowhere(check: TwoCodeCheck) -> None:

@@ -29,6 +29,10 @@ MAX_SECRET_CHARS = 128
 AWS_ISSUER = "Amazon Web Services"
 MAX_FAILED_PAIRS = 5
 PAUSE_SECONDS = 30
+SUBMIT_ADVICE = (
+    "Enter the code the app shows now, wait for the next one, enter it and submit at once: "
+    "AWS warns that codes submitted late leave the device out of sync."
+)
 
 _SEPARATORS = re.compile(r"[\s-]+")
 _BASE32 = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
@@ -225,8 +229,8 @@ class TwoCodeCheck:
         step = time_step(now)
         window = range(step - 1, step + 3)  # code 1 may be step-1..step+1, code 2 one later
         codes = {s: self._totp.generate_otp(s) for s in window}
-        matches1 = [s for s in window[:-1] if _same(first, codes[s])]
-        matches2 = [s for s in window if _same(second, codes[s])]
+        matches1 = [s for s in window[:-1] if hmac.compare_digest(first, codes[s])]
+        matches2 = [s for s in window if hmac.compare_digest(second, codes[s])]
         pair = next((s for s in matches1 if s + 1 in matches2), None)
         if pair is not None:
             if pair in self._used or pair + 1 in self._used:
@@ -242,7 +246,7 @@ class TwoCodeCheck:
                        "Check that the app entry is the one you just added and that the phone's clock is right.")
         if matches2:
             self._fail(now, "the second code is not the one right after the first", "code2",
-                       "Enter a code, wait for the app to show the next one, enter it, then submit at once.",
+                       SUBMIT_ADVICE,
                        rule="not_consecutive")
         self._fail(now, "the second code does not match this device", "code2",
                    "Type the code that follows the first one in the same app entry.")
@@ -263,7 +267,3 @@ class TwoCodeCheck:
             retry_after = self._pause
             hint = f"{self._max_failures} wrong pairs: wait {self._pause} s before trying again."
         raise CodeRejected(message, rule=rule, field=field, hint=hint, retry_after=retry_after)
-
-
-def _same(typed: str, expected: str) -> bool:
-    return hmac.compare_digest(typed.encode(), expected.encode())
