@@ -1,0 +1,1 @@
+"""rootwizard's Textual screens: thin views over the wizard/ domain layer."""

@@ -1,0 +1,91 @@
+"""The Textual application: screens per step, one context, saved after every change."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from typing import Any
+
+from textual.app import App
+from textual.binding import Binding
+
+from wizard.checklist import STEPS_BY_ID, Status
+from wizard.context import WizardContext
+from wizard.errors import WizardError
+
+log = logging.getLogger("rootwizard.app")
+
+# step id -> "module:Class" in screens/; imported when first opened.
+SCREENS = {
+    "connect": "screens.connect:ConnectScreen",
+    "credential_report": "screens.report:ReportScreen",
+    "password_policy": "screens.policy:PolicyScreen",
+    "contact_info": "screens.contact_info:ContactInfoScreen",
+    "root_mfa": "screens.root_mfa:RootMfaScreen",
+    "root_access_keys": "screens.root_keys:RootKeysScreen",
+    "root_password": "screens.root_password:RootPasswordScreen",
+    "alternate_contacts": "screens.contacts:AlternateContactsScreen",
+    "security_questions": "screens.security_questions:SecurityQuestionsScreen",
+    "root_usage": "screens.root_usage:RootUsageScreen",
+    "iam_user_mfa": "screens.iam_mfa:IamMfaScreen",
+    "summary": "screens.summary:SummaryScreen",
+}
+
+
+def screen_class(step_id: str) -> type:
+    module, _, cls = SCREENS[step_id].partition(":")
+    return getattr(importlib.import_module(module), cls)
+
+
+class RootWizardApp(App):
+    CSS_PATH = "app.tcss"
+    TITLE = "rootwizard"
+    BINDINGS = [Binding("ctrl+q", "quit", "Quit", id="quit", priority=True)]
+
+    def __init__(self, ctx: WizardContext, *, resume: bool = False) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.resume_without_asking = resume
+        if ctx.sandbox is not None:
+            self.sub_title = "SANDBOX"
+
+    def on_mount(self) -> None:
+        self.push_screen(screen_class("connect")())
+
+    def on_unmount(self) -> None:
+        self.ctx.close()
+
+    def goto(self, step_id: str) -> None:
+        if step_id not in SCREENS:
+            return
+        if self.ctx.checklist is None and step_id != "connect":
+            self.notify("Connect to the account first.", severity="warning")
+            return
+        self.switch_screen(screen_class(step_id)())
+
+    def next_step(self, after: str | None = None) -> None:
+        cl = self.ctx.checklist
+        if cl is None:
+            return
+        order = cl.order()
+        if after in order:
+            rest = order[order.index(after) + 1:]
+            from wizard.checklist import CLOSED
+
+            target = next((s for s in rest if cl.step(s).status not in CLOSED), None)
+            self.goto(target or cl.next_open())
+        else:
+            self.goto(cl.next_open())
+
+    def record(self, step_id: str, status: Status, **kwargs: Any) -> bool:
+        """Change a step and save at once. On failure the change is undone and shown."""
+        try:
+            self.ctx.record(step_id, status, **kwargs)
+        except (WizardError, OSError) as exc:
+            self.notify(f"Not saved: {exc}", title=STEPS_BY_ID[step_id].title, severity="error", timeout=10)
+            return False
+        return True
+
+    def log_exception(self, error: BaseException | None) -> None:
+        if error is not None:
+            log.error("unexpected error", exc_info=(type(error), error, error.__traceback__))

@@ -1,0 +1,164 @@
+"""Step 1: connect. Who am I, which account, is the clock right; then open or resume
+the account's saved session."""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.widgets import Button, Static
+
+from screens.base import StepScreen
+from screens.dialogs import Choice
+from wizard.aws import Identity, clock_warning
+from wizard.checklist import Status
+from wizard.context import OpenResult
+from wizard.verify import reverify
+
+
+def _identity_and_skew(aws) -> tuple[Identity, float | None]:  # noqa: ANN001
+    ident = aws.identity()
+    return ident, aws.clock_skew()
+
+
+class ConnectScreen(StepScreen):
+    STEP_ID = "connect"
+
+    def compose_body(self) -> ComposeResult:
+        s = self.ctx.aws.settings
+        where = [f"profile {s.profile}" if s.profile else "the default credential chain",
+                 f"region {s.region}" if s.region else "the configured region",
+                 f"endpoint {s.endpoint_url}" if s.endpoint_url else ""]
+        yield Static("Connecting with " + ", ".join(w for w in where if w) + " …", id="connect-info")
+        yield Static("", id="identity")
+        yield Static("", id="root-warning", classes="warning hidden")
+        yield Static("", id="clock-warning", classes="warning hidden")
+        with Horizontal(classes="buttons"):
+            yield Button("Retry", id="retry", classes="hidden")
+            yield Button("Continue", id="continue", variant="primary", disabled=True)
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.connect()
+
+    def connect(self) -> None:
+        self.query_one("#retry").add_class("hidden")
+        self.run_aws(_identity_and_skew, self.ctx.aws, then=self._connected, group="connect")
+
+    def on_aws_error(self, error: BaseException | None) -> None:
+        self.query_one("#retry").remove_class("hidden")
+
+    @on(Button.Pressed, "#retry")
+    def _retry(self) -> None:
+        self.connect()
+
+    def _connected(self, result: tuple[Identity, float | None]) -> None:
+        ident, skew = result
+        self.query_one("#identity", Static).update(
+            f"Account ID:  {ident.account_id}\nCaller ARN:  {ident.arn}")
+        if ident.is_root:
+            w = self.query_one("#root-warning", Static)
+            w.update("You are signed in with ROOT ACCESS KEYS. AWS recommends that the root user "
+                     "has no access keys at all: removing them is part of this wizard (the last "
+                     "step, because deleting them ends this session).")
+            w.remove_class("hidden")
+        warning = clock_warning(skew)
+        if warning:
+            cw = self.query_one("#clock-warning", Static)
+            cw.update(warning)
+            cw.remove_class("hidden")
+        self._skew = skew
+        self._open(self.ctx.open_session(ident))
+
+    # -- session --------------------------------------------------------------------------
+    def _open(self, found: OpenResult) -> None:
+        if found.locked:
+            self.app.push_screen(Choice(
+                "Session in use",
+                "Another rootwizard is running on this account and holds its session. "
+                "You can open it read-only (nothing will be changed or saved) or quit.",
+                [("readonly", "Open read-only"), ("quit", "Quit")], cancel="quit"), self._locked_choice)
+        elif found.problem:
+            self.app.push_screen(Choice(
+                "The saved session cannot be read",
+                f"{found.problem}\n\nThe file will be moved aside (kept, not deleted) and a new "
+                "session started.",
+                [("aside", "Move it aside and start a new session"), ("quit", "Quit")], cancel="quit"),
+                self._corrupt_choice)
+        elif found.checklist is not None:
+            done, total = found.checklist.progress()
+            if self.wapp.resume_without_asking:
+                self._resume(found.checklist)
+            else:
+                self.app.push_screen(Choice(
+                    "Resume the saved session?",
+                    f"A session for account {found.checklist.account_id} started "
+                    f"{found.checklist.started_at}: {done} of {total} steps closed, last change "
+                    f"{found.checklist.updated_at or 'none'}.",
+                    [("resume", "Resume it"), ("new", "Start a new session (the old one is kept aside)")],
+                    cancel="resume"),
+                    lambda choice: self._resume(found.checklist) if choice == "resume" else self._new(True))
+        else:
+            self._new(False)
+
+    def _locked_choice(self, choice: str | None) -> None:
+        if choice != "readonly":
+            self.app.exit(message="The session is in use by another rootwizard.")
+            return
+        self.ctx.open_read_only()
+        self._ready(resumed=True)
+
+    def _corrupt_choice(self, choice: str | None) -> None:
+        if choice != "aside":
+            self.app.exit(message="Session left as it was.")
+            return
+        dest = self.ctx.move_aside("corrupt")
+        self.notify(f"The unreadable session was moved to {dest}.", timeout=10)
+        self._new(False)
+
+    def _new(self, replace: bool) -> None:
+        if replace:
+            dest = self.ctx.move_aside("previous")
+            self.notify(f"The previous session was kept as {dest}.")
+        self.ctx.new_checklist()
+        self._ready(resumed=False)
+
+    def _resume(self, checklist) -> None:  # noqa: ANN001
+        self.ctx.resume(checklist)
+        self._ready(resumed=True)
+
+    def _ready(self, *, resumed: bool) -> None:
+        ident = self.ctx.identity
+        if not self.ctx.store.read_only:
+            self.record(Status.DONE, source="aws", evidence={
+                "account_id": ident.account_id, "caller_arn": ident.arn,
+                "caller_is_root": ident.is_root,
+                "clock_skew_seconds": None if self._skew is None else round(self._skew, 1),
+                "source": "sts:GetCallerIdentity"})
+        self.refresh_chrome()
+        self.query_one("#continue", Button).disabled = False
+        if resumed and not self.ctx.store.read_only:
+            todo = [self.ctx.checklist.step(s) for s in self.ctx.steps_to_reverify()]
+            if todo:
+                self.query_one("#connect-info", Static).update(
+                    f"Resumed. Re-verifying {len(todo)} step(s) against AWS …")
+                self.run_aws(reverify, self.ctx.aws, todo, then=self._reverified, group="reverify")
+
+    def _reverified(self, results: dict) -> None:
+        lost = []
+        for sid, (ok, evidence) in results.items():
+            if ok:
+                self.wapp.record(sid, Status.DONE, evidence=evidence, source="aws",
+                                 note=self.ctx.checklist.step(sid).note)
+            else:
+                lost.append(sid)
+                self.wapp.record(sid, Status.PENDING, evidence=evidence, source="aws",
+                                 error="Re-verified on resume: AWS no longer shows this result.")
+        self.refresh_chrome()
+        msg = "Resumed; every verified step was confirmed again in AWS." if not lost else \
+            f"Resumed; AWS no longer shows the result of: {', '.join(lost)} (set back to pending)."
+        self.query_one("#connect-info", Static).update(msg)
+
+    @on(Button.Pressed, "#continue")
+    def _continue(self) -> None:
+        self.wapp.next_step(after="connect")

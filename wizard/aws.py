@@ -1,0 +1,387 @@
+"""The one module that talks to AWS.
+
+It owns the boto3 session and clients (adaptive retries, timeouts), logs every call
+with redacted parameters and its timing, and translates every botocore failure into
+the app's own error types (wizard.errors). boto3/botocore are imported lazily so the
+first screen never waits for them.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+from wizard import errors
+from wizard.redact import register_secret, safe_params
+
+log = logging.getLogger("rootwizard.aws")
+
+CLOCK_SKEW_LIMIT_S = 30.0
+
+# Error codes AWS (and moto) use, grouped by the app error they become.
+_EXPIRED = {
+    "ExpiredToken", "ExpiredTokenException", "RequestExpired", "InvalidClientTokenId",
+    "UnrecognizedClientException", "SignatureDoesNotMatch", "InvalidAccessKeyId",
+    "AuthFailure", "TokenRefreshRequired",
+}
+_DENIED = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "UnauthorizedAccess"}
+_THROTTLED = {"Throttling", "ThrottlingException", "TooManyRequestsException", "RequestLimitExceeded"}
+_NOT_FOUND = {"NoSuchEntity", "ResourceNotFoundException", "NotFoundException"}
+_REPORT = {
+    "ReportInProgress", "ReportNotPresent", "ReportExpired",
+    "CredentialReportNotPresentException", "CredentialReportExpiredException",
+    "CredentialReportNotReadyException",
+}
+_UNSUPPORTED = {"InvalidAction", "UnknownOperationException", "UnknownOperation", "NotImplemented"}
+
+
+@dataclass(frozen=True)
+class Identity:
+    account_id: str
+    arn: str
+    user_id: str
+
+    @property
+    def is_root(self) -> bool:
+        return self.arn.endswith(":root")
+
+
+@dataclass
+class ConnectionSettings:
+    profile: str | None = None
+    region: str | None = None
+    endpoint_url: str | None = None
+    access_key_id: str | None = None
+    secret_access_key: str | None = field(default=None, repr=False)
+    max_attempts: int = 5
+    connect_timeout: float = 5.0
+    read_timeout: float = 20.0
+
+
+def _service_action(service: str, operation: str) -> str:
+    return f"{service}:{operation}"
+
+
+def translate(exc: BaseException, service: str, operation: str) -> errors.WizardError:
+    """Turn a botocore/boto3 exception into the app's own error with a next action."""
+    from botocore import exceptions as bx
+
+    action = _service_action(service, operation)
+    if isinstance(exc, errors.WizardError):
+        return exc
+    if isinstance(exc, bx.ProfileNotFound):
+        return errors.NoCredentialsError(
+            f"AWS profile not found: {exc.kwargs.get('profile', '')}.",
+            code="ProfileNotFound", action=action,
+            hint="Check --profile / AWS_PROFILE against ~/.aws/config, then retry.")
+    if isinstance(exc, (bx.NoCredentialsError, bx.PartialCredentialsError)):
+        return errors.NoCredentialsError(
+            "No AWS credentials were found.", code="NoCredentials", action=action,
+            hint="Set a profile (--profile or AWS_PROFILE), run `aws sso login`, or export "
+                 "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, then retry. Try --demo for the sandbox.")
+    sso_errors = tuple(
+        getattr(bx, n) for n in ("SSOTokenLoadError", "UnauthorizedSSOTokenError", "TokenRetrievalError")
+        if hasattr(bx, n))
+    if sso_errors and isinstance(exc, sso_errors):
+        return errors.ExpiredCredentialsError(
+            "The SSO session is missing or expired.", code="SSOTokenExpired", action=action,
+            hint="Run `aws sso login` for this profile, then retry.")
+    if isinstance(exc, (bx.ConnectTimeoutError, bx.ReadTimeoutError)):
+        return errors.EndpointError(
+            f"AWS did not answer in time ({action}).", code="Timeout", action=action,
+            hint="Check the network or proxy, then retry.")
+    if isinstance(exc, (bx.EndpointConnectionError, bx.ConnectionClosedError, bx.HTTPClientError)):
+        return errors.EndpointError(
+            f"Cannot reach the AWS endpoint for {service}.", code="EndpointUnreachable", action=action,
+            hint="Check the network, the region and AWS_ENDPOINT_URL, then retry.")
+    if isinstance(exc, bx.ParamValidationError):
+        return errors.InputError(f"AWS rejected a value before sending it: {exc}")
+    if isinstance(exc, bx.ClientError):
+        err = exc.response.get("Error", {})
+        code = str(err.get("Code", "")) or "Unknown"
+        msg = str(err.get("Message", "")).strip()
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        if code in _EXPIRED:
+            return errors.ExpiredCredentialsError(
+                f"AWS rejected the credentials ({code}).", code=code, action=action,
+                hint="Refresh them (aws sso login, new session token or keys), then retry.")
+        if code in _DENIED:
+            return errors.AccessDeniedError(
+                f"Access denied: the caller may not call {action}.", code=code, action=action,
+                hint=f"Grant {action} to this identity (or use one that has it), then retry.")
+        if code in _THROTTLED:
+            return errors.ThrottledError(
+                f"AWS is throttling {action} even after retries.", code=code, action=action,
+                hint="Wait a minute, then retry.")
+        if code in _NOT_FOUND:
+            return errors.NotFoundError(msg or f"{action}: not found.", code=code, action=action)
+        if code == "EntityAlreadyExists":
+            return errors.AlreadyExistsError(
+                msg or "That name is already taken.", code=code, action=action,
+                hint="Choose another name.")
+        if code == "LimitExceeded":
+            return errors.LimitExceededError(
+                f"AWS limit reached for {action}: {msg}", code=code, action=action,
+                hint="Wait, or remove unused entities, then retry.")
+        if code in _REPORT:
+            return errors.ReportNotReadyError(
+                f"The credential report is not ready ({code}).", code=code, action=action,
+                hint="Generate it again and wait for it to complete.")
+        if code == "InvalidAuthenticationCode":
+            return errors.InvalidCodeError(
+                "AWS rejected the two MFA codes.", code=code, action=action,
+                hint="Wait for two fresh consecutive codes and submit them right away.")
+        if code in _UNSUPPORTED or status == 404 or "not yet implemented" in msg.lower():
+            return errors.UnsupportedError(
+                f"This endpoint does not support {action}.", code=code, action=action)
+        return errors.AwsError(f"AWS error {code} on {action}: {msg}", code=code, action=action,
+                               hint="Retry; if it persists, check the AWS Health dashboard.")
+    if isinstance(exc, bx.BotoCoreError):
+        return errors.AwsError(f"AWS client error on {action}: {exc}", code=type(exc).__name__,
+                               action=action, hint="Retry.")
+    return errors.AwsError(f"Unexpected error on {action}: {type(exc).__name__}", code=type(exc).__name__,
+                           action=action, hint="Retry; see --log-file for details.")
+
+
+class AwsAccess:
+    """boto3 session + clients, thread safe for the calls the wizard makes."""
+
+    def __init__(self, settings: ConnectionSettings | None = None) -> None:
+        self.settings = settings or ConnectionSettings()
+        self._lock = threading.Lock()
+        self._session: Any = None
+        self._clients: dict[str, Any] = {}
+        self.last_server_date: datetime | None = None
+        self.call_count = 0
+        self.calls: list[str] = []
+
+    # -- plumbing ---------------------------------------------------------------------
+    def _client(self, service: str) -> Any:
+        with self._lock:
+            if service in self._clients:
+                return self._clients[service]
+            import boto3
+            from botocore.config import Config
+
+            s = self.settings
+            if self._session is None:
+                kwargs: dict[str, Any] = {}
+                if s.profile:
+                    kwargs["profile_name"] = s.profile
+                if s.access_key_id and s.secret_access_key:
+                    kwargs["aws_access_key_id"] = s.access_key_id
+                    kwargs["aws_secret_access_key"] = s.secret_access_key
+                self._session = boto3.session.Session(**kwargs)
+            region = s.region or self._session.region_name or "us-east-1"
+            config = Config(
+                region_name=region,
+                retries={"mode": "adaptive", "total_max_attempts": s.max_attempts},
+                connect_timeout=s.connect_timeout,
+                read_timeout=s.read_timeout,
+                user_agent_extra="rootwizard",
+            )
+            client = self._session.client(service, config=config, endpoint_url=s.endpoint_url)
+            self._clients[service] = client
+            return client
+
+    def call(self, service: str, operation: str, **params: Any) -> dict[str, Any]:
+        """Call ``service.operation`` (boto3 snake_case name) and translate failures."""
+        api_name = "".join(p.capitalize() for p in operation.split("_"))
+        start = time.monotonic()
+        try:
+            client = self._client(service)
+            resp = getattr(client, operation)(**params)
+        except Exception as exc:  # translated below: the one place AWS errors are caught
+            err = translate(exc, service, api_name)
+            log.info("%s:%s params=%s failed after %.0f ms: %s", service, api_name,
+                     safe_params(params), (time.monotonic() - start) * 1000, err.code if
+                     isinstance(err, errors.AwsError) else type(err).__name__)
+            raise err from None
+        self.call_count += 1
+        self.calls.append(f"{service}:{api_name}")
+        elapsed = (time.monotonic() - start) * 1000
+        meta = resp.get("ResponseMetadata", {}) if isinstance(resp, dict) else {}
+        date = meta.get("HTTPHeaders", {}).get("date")
+        if date:
+            try:
+                self.last_server_date = parsedate_to_datetime(date)
+            except (TypeError, ValueError):
+                pass
+        log.info("%s:%s params=%s ok in %.0f ms (attempts %s)", service, api_name, safe_params(params),
+                 elapsed, meta.get("RetryAttempts", 0) + 1)
+        return resp
+
+    def paginate(self, service: str, operation: str, key: str, **params: Any) -> list[Any]:
+        items: list[Any] = []
+        marker: str | None = None
+        while True:
+            page = self.call(service, operation, **params, **({"Marker": marker} if marker else {}))
+            items.extend(page.get(key, []))
+            if not page.get("IsTruncated"):
+                return items
+            marker = page.get("Marker")
+
+    # -- identity and clock -------------------------------------------------------------
+    def identity(self) -> Identity:
+        r = self.call("sts", "get_caller_identity")
+        return Identity(account_id=r["Account"], arn=r["Arn"], user_id=r.get("UserId", ""))
+
+    def clock_skew(self, now: datetime | None = None) -> float | None:
+        """Seconds local clock minus AWS's ``Date`` header of the last response."""
+        if self.last_server_date is None:
+            return None
+        now = now or datetime.now(timezone.utc)
+        return (now - self.last_server_date).total_seconds()
+
+    # -- account summary / credential report -----------------------------------------------
+    def account_summary(self) -> dict[str, int]:
+        return dict(self.call("iam", "get_account_summary")["SummaryMap"])
+
+    def generate_credential_report(self) -> str:
+        return self.call("iam", "generate_credential_report").get("State", "")
+
+    def get_credential_report(self) -> tuple[bytes, datetime | None]:
+        r = self.call("iam", "get_credential_report")
+        content = r["Content"]
+        if isinstance(content, str):
+            content = base64.b64decode(content)
+        gen = r.get("GeneratedTime")
+        if isinstance(gen, datetime) and gen.tzinfo is None:
+            gen = gen.replace(tzinfo=timezone.utc)
+        return content, gen
+
+    def fetch_credential_report(self, *, timeout_s: float = 120.0, on_progress=None,
+                                sleep=time.sleep, clock=time.monotonic) -> tuple[bytes, datetime | None]:
+        """Generate (if needed) and download the report, polling with backoff until it is
+        COMPLETE or ``timeout_s`` passes. ``on_progress(state, elapsed_s)`` is called each poll."""
+        start = clock()
+        delay = 0.5
+        polls = 0
+        while True:
+            try:
+                state = self.generate_credential_report()
+            except errors.LimitExceededError:
+                state = "INPROGRESS"  # another generation is under way; keep polling
+            polls += 1
+            elapsed = clock() - start
+            if on_progress:
+                on_progress(state, elapsed)
+            if state == "COMPLETE":
+                try:
+                    return self.get_credential_report()
+                except errors.ReportNotReadyError:
+                    pass
+            if elapsed + delay > timeout_s:
+                raise errors.ReportNotReadyError(
+                    f"The credential report did not complete within {timeout_s:.0f} s "
+                    f"({polls} checks, last state {state or 'unknown'}).",
+                    code="ReportTimeout", action="iam:GenerateCredentialReport",
+                    hint="AWS may be slow: retry in a minute, or download it from the IAM "
+                         "console and use --report FILE.")
+            sleep(delay)
+            delay = min(delay * 2, 8.0)
+
+    # -- password policy ----------------------------------------------------------------------
+    def get_password_policy(self) -> dict[str, Any] | None:
+        try:
+            return dict(self.call("iam", "get_account_password_policy")["PasswordPolicy"])
+        except errors.NotFoundError:
+            return None
+
+    def update_password_policy(self, params: dict[str, Any]) -> None:
+        self.call("iam", "update_account_password_policy", **params)
+
+    # -- users, groups, MFA ---------------------------------------------------------------------
+    def list_users(self) -> list[dict[str, Any]]:
+        return self.paginate("iam", "list_users", "Users")
+
+    def get_user(self, user_name: str) -> dict[str, Any]:
+        return self.call("iam", "get_user", UserName=user_name)["User"]
+
+    def has_login_profile(self, user_name: str) -> bool:
+        try:
+            self.call("iam", "get_login_profile", UserName=user_name)
+            return True
+        except errors.NotFoundError:
+            return False
+
+    def list_mfa_devices(self, user_name: str) -> list[dict[str, Any]]:
+        return self.paginate("iam", "list_mfa_devices", "MFADevices", UserName=user_name)
+
+    def list_virtual_mfa_devices(self, assignment: str = "Any") -> list[dict[str, Any]]:
+        devices = self.paginate("iam", "list_virtual_mfa_devices", "VirtualMFADevices",
+                                AssignmentStatus=assignment)
+        # Real AWS never returns seeds here; moto does. Drop them at the boundary.
+        return [{k: v for k, v in d.items() if k not in ("Base32StringSeed", "QRCodePNG")}
+                for d in devices]
+
+    def create_virtual_mfa_device(self, device_name: str, path: str = "/") -> tuple[str, str]:
+        """Return (serial ARN, base32 seed). The seed is registered for log redaction."""
+        r = self.call("iam", "create_virtual_mfa_device", VirtualMFADeviceName=device_name, Path=path)
+        dev = r["VirtualMFADevice"]
+        seed = dev["Base32StringSeed"]
+        seed = seed.decode("ascii") if isinstance(seed, (bytes, bytearray)) else str(seed)
+        register_secret(seed)
+        return dev["SerialNumber"], seed
+
+    def enable_mfa_device(self, user_name: str, serial: str, code1: str, code2: str) -> None:
+        register_secret(code1)
+        register_secret(code2)
+        self.call("iam", "enable_mfa_device", UserName=user_name, SerialNumber=serial,
+                  AuthenticationCode1=code1, AuthenticationCode2=code2)
+
+    def delete_virtual_mfa_device(self, serial: str) -> None:
+        self.call("iam", "delete_virtual_mfa_device", SerialNumber=serial)
+
+    def create_user(self, user_name: str) -> dict[str, Any]:
+        return self.call("iam", "create_user", UserName=user_name)["User"]
+
+    def create_group(self, group_name: str) -> None:
+        self.call("iam", "create_group", GroupName=group_name)
+
+    def get_group(self, group_name: str) -> dict[str, Any] | None:
+        try:
+            return self.call("iam", "get_group", GroupName=group_name)
+        except errors.NotFoundError:
+            return None
+
+    def attach_group_policy(self, group_name: str, policy_arn: str) -> None:
+        self.call("iam", "attach_group_policy", GroupName=group_name, PolicyArn=policy_arn)
+
+    def list_attached_group_policies(self, group_name: str) -> list[dict[str, Any]]:
+        return self.paginate("iam", "list_attached_group_policies", "AttachedPolicies", GroupName=group_name)
+
+    def add_user_to_group(self, group_name: str, user_name: str) -> None:
+        self.call("iam", "add_user_to_group", GroupName=group_name, UserName=user_name)
+
+    # -- account management ---------------------------------------------------------------------
+    def get_alternate_contact(self, contact_type: str) -> dict[str, Any] | None:
+        try:
+            return dict(self.call("account", "get_alternate_contact",
+                                  AlternateContactType=contact_type)["AlternateContact"])
+        except errors.NotFoundError:
+            return None
+
+    def put_alternate_contact(self, contact_type: str, contact: dict[str, str]) -> None:
+        self.call("account", "put_alternate_contact", AlternateContactType=contact_type,
+                  Name=contact["Name"], Title=contact["Title"],
+                  EmailAddress=contact["EmailAddress"], PhoneNumber=contact["PhoneNumber"])
+
+    def get_contact_information(self) -> dict[str, Any]:
+        return dict(self.call("account", "get_contact_information")["ContactInformation"])
+
+
+def clock_warning(skew_s: float | None) -> str | None:
+    """A warning when the local clock is more than 30 s from AWS's clock, else None."""
+    if skew_s is None or abs(skew_s) <= CLOCK_SKEW_LIMIT_S:
+        return None
+    direction = "ahead of" if skew_s > 0 else "behind"
+    return (f"This computer's clock is {abs(skew_s):.0f} s {direction} AWS's clock. "
+            "TOTP codes depend on the time: sync the clock (NTP) on this machine and on "
+            "the phone before enrolling MFA.")

@@ -1,0 +1,198 @@
+"""The checklist: the ordered steps of the wizard and each one's outcome.
+
+Pure data: the session store (wizard.session) persists it, the screens show it.
+Only the values that prove an outcome go in ``evidence``; never a secret.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from enum import StrEnum
+from typing import Any
+
+from wizard import __version__
+from wizard.errors import InputError
+
+
+class Status(StrEnum):
+    PENDING = "pending"
+    DONE = "done"                  # verified: the wizard saw it in AWS
+    CONFIRMED = "confirmed"        # confirmed by the operator; no API can see it
+    WAITING = "waiting"            # operator says done, AWS does not show it yet
+    SKIPPED = "skipped"            # with the operator's reason
+    FAILED = "failed"              # with the error
+    RETIRED = "retired"            # retired by AWS (security questions)
+
+
+STATUS_LABELS = {
+    Status.PENDING: "pending",
+    Status.DONE: "done (verified)",
+    Status.CONFIRMED: "confirmed by operator",
+    Status.WAITING: "waiting for verification",
+    Status.SKIPPED: "skipped",
+    Status.FAILED: "failed",
+    Status.RETIRED: "retired by AWS",
+}
+# Outcomes that close a step (the wizard moves on and counts it as handled).
+CLOSED = {Status.DONE, Status.CONFIRMED, Status.SKIPPED, Status.RETIRED}
+
+
+@dataclass(frozen=True)
+class StepDef:
+    id: str
+    title: str
+    verified_by: str  # "aws", "operator", "file" or "" (not a task)
+
+
+STEP_DEFS: tuple[StepDef, ...] = (
+    StepDef("connect", "Connect to the account", "aws"),
+    StepDef("credential_report", "Credential report", "aws"),
+    StepDef("password_policy", "IAM password policy", "aws"),
+    StepDef("contact_info", "Account contact and recovery information", "operator"),
+    StepDef("root_mfa", "Root user MFA", "aws"),
+    StepDef("root_access_keys", "Root access keys", "aws"),
+    StepDef("root_password", "Root password", "operator"),
+    StepDef("alternate_contacts", "Alternate contacts", "aws"),
+    StepDef("security_questions", "Security challenge questions", ""),
+    StepDef("root_usage", "Root usage and root-only tasks", "operator"),
+    StepDef("iam_user_mfa", "Virtual MFA for an IAM user", "aws"),
+    StepDef("summary", "Summary and completion record", ""),
+)
+STEPS_BY_ID = {s.id: s for s in STEP_DEFS}
+
+
+def step_order(caller_is_root: bool) -> list[str]:
+    """Step ids in walking order. When the wizard runs on root access keys, deleting
+    them ends its own session, so that step goes last (just before the summary)."""
+    ids = [s.id for s in STEP_DEFS]
+    if caller_is_root:
+        ids.remove("root_access_keys")
+        ids.insert(ids.index("summary"), "root_access_keys")
+    return ids
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc).replace(microsecond=0)
+
+
+def iso(dt: datetime | None) -> str | None:
+    return dt.astimezone(timezone.utc).isoformat() if dt else None
+
+
+@dataclass
+class StepRecord:
+    id: str
+    status: Status = Status.PENDING
+    changed_at: str | None = None
+    changed_by: str | None = None
+    evidence: dict[str, Any] = field(default_factory=dict)
+    evidence_source: str | None = None  # "aws" | "operator" | "file"
+    note: str = ""
+    reason: str = ""   # why it was skipped
+    error: str = ""    # why it failed
+
+    def to_json(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["status"] = self.status.value
+        return d
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> "StepRecord":
+        return cls(
+            id=str(d["id"]), status=Status(d.get("status", "pending")),
+            changed_at=d.get("changed_at"), changed_by=d.get("changed_by"),
+            evidence=dict(d.get("evidence") or {}), evidence_source=d.get("evidence_source"),
+            note=str(d.get("note") or ""), reason=str(d.get("reason") or ""),
+            error=str(d.get("error") or ""),
+        )
+
+
+@dataclass
+class Checklist:
+    """One account's session: the checklist and what is known about the account."""
+
+    account_id: str
+    caller_arn: str = ""
+    started_at: str = field(default_factory=lambda: iso(utcnow()))
+    updated_at: str | None = None
+    finished_at: str | None = None
+    tool_version: str = __version__
+    sandbox: bool = False
+    steps: dict[str, StepRecord] = field(default_factory=dict)
+    findings_before: dict[str, Any] | None = None
+    findings_after: dict[str, Any] | None = None
+
+    def __post_init__(self) -> None:
+        for s in STEP_DEFS:
+            self.steps.setdefault(s.id, StepRecord(s.id))
+
+    @property
+    def caller_is_root(self) -> bool:
+        return self.caller_arn.endswith(":root")
+
+    def order(self) -> list[str]:
+        return step_order(self.caller_is_root)
+
+    def step(self, step_id: str) -> StepRecord:
+        return self.steps[step_id]
+
+    def set_status(self, step_id: str, status: Status, *, evidence: dict[str, Any] | None = None,
+                   source: str | None = None, note: str | None = None, reason: str = "",
+                   error: str = "", by: str | None = None, at: datetime | None = None) -> StepRecord:
+        if step_id not in self.steps:
+            raise KeyError(step_id)
+        if status == Status.SKIPPED and not reason.strip():
+            raise InputError("Say why this step is skipped.", field="reason")
+        rec = self.steps[step_id]
+        rec.status = status
+        rec.changed_at = iso(at or utcnow())
+        rec.changed_by = by or self.caller_arn or None
+        if evidence is not None:
+            rec.evidence = evidence
+            rec.evidence_source = source
+        if note is not None:
+            rec.note = note
+        rec.reason = reason
+        rec.error = error
+        self.updated_at = rec.changed_at
+        return rec
+
+    def progress(self) -> tuple[int, int]:
+        tasks = [s.id for s in STEP_DEFS if s.id != "summary"]
+        return sum(self.steps[i].status in CLOSED for i in tasks), len(tasks)
+
+    def next_open(self) -> str:
+        for sid in self.order():
+            if self.steps[sid].status not in CLOSED:
+                return sid
+        return "summary"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "account_id": self.account_id,
+            "caller_arn": self.caller_arn,
+            "started_at": self.started_at,
+            "updated_at": self.updated_at,
+            "finished_at": self.finished_at,
+            "tool_version": self.tool_version,
+            "sandbox": self.sandbox,
+            "steps": [self.steps[s.id].to_json() for s in STEP_DEFS],
+            "findings_before": self.findings_before,
+            "findings_after": self.findings_after,
+        }
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> "Checklist":
+        steps = {}
+        for sd in d.get("steps", []):
+            rec = StepRecord.from_json(sd)
+            if rec.id in STEPS_BY_ID:
+                steps[rec.id] = rec
+        return cls(
+            account_id=str(d["account_id"]), caller_arn=str(d.get("caller_arn") or ""),
+            started_at=d.get("started_at") or iso(utcnow()), updated_at=d.get("updated_at"),
+            finished_at=d.get("finished_at"), tool_version=str(d.get("tool_version") or __version__),
+            sandbox=bool(d.get("sandbox", False)), steps=steps,
+            findings_before=d.get("findings_before"), findings_after=d.get("findings_after"),
+        )

@@ -1,0 +1,232 @@
+"""Command line: `rootwizard` (the TUI) and its subcommands.
+
+Heavy imports (textual, boto3, moto) happen inside the functions that need them, so
+`--help` and the first screen are fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from wizard import __version__
+from wizard.errors import WizardError
+
+EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+
+DESCRIPTION = """\
+Secure an AWS account and its root user, step by step: credential report, IAM password
+policy, root-only console actions (verified through the AWS API wherever AWS can tell),
+virtual MFA with a QR code and two consecutive TOTP codes, a resumable checklist session
+and an exported completion record.
+
+Run without a subcommand to start the interactive wizard."""
+
+EPILOG = """\
+subcommands:
+  sessions          list saved sessions (account, started, progress, last change)
+  export            export the completion record of a saved session (json or markdown)
+  audit             analyse the credential report (--report FILE offline, or live)
+  password-policy   show or apply the CIS baseline IAM password policy without the TUI
+  mfa enroll        enrol a virtual MFA device for an IAM user on a plain terminal
+
+credentials come from the standard AWS chain (--profile/AWS_PROFILE, environment, SSO,
+instance roles); AWS_ENDPOINT_URL is honoured. Sessions live in --state-dir, else
+ROOTWIZARD_STATE_DIR, else the platform's user state folder.
+
+exit status: 0 success; 1 audit --strict found a problem, or a refused/failed action;
+2 bad input or an error (one line on stderr)."""
+
+
+def _common(p: argparse.ArgumentParser, sub: bool = True) -> None:
+    """Flags accepted before or after the subcommand. In subparsers their default is
+    SUPPRESS so a flag given before the subcommand is not reset by the subparser."""
+    g = p.add_argument_group("connection and files")
+    kw = {"default": argparse.SUPPRESS} if sub else {}
+    g.add_argument("--profile", help="AWS profile to use (default: AWS_PROFILE or the default chain)", **kw)
+    g.add_argument("--region", help="AWS region for the clients (default: the profile's, else us-east-1)", **kw)
+    g.add_argument("--demo", action="store_true",
+                   help="use the built-in sandbox account (moto, in-process) instead of AWS", **kw)
+    g.add_argument("--state-dir", metavar="DIR",
+                   help="folder for sessions (default: ROOTWIZARD_STATE_DIR or the user state folder)", **kw)
+    g.add_argument("--log-file", metavar="FILE",
+                   help="write a debug log (AWS calls, outcomes, timings; secrets redacted)", **kw)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="rootwizard", description=DESCRIPTION, epilog=EPILOG,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"rootwizard {__version__}")
+    parser.add_argument("--resume", action="store_true",
+                        help="resume the account's saved session without asking")
+    _common(parser, sub=False)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("sessions", help="list saved sessions")
+    _common(p)
+
+    p = sub.add_parser("export", help="export a completion record")
+    _common(p)
+    p.add_argument("--account", metavar="ID", help="account ID (needed when several sessions are saved)")
+    p.add_argument("--format", choices=("json", "markdown"), default="json", help="record format (default json)")
+    p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")
+    p.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
+
+    p = sub.add_parser("audit", help="analyse the IAM credential report")
+    _common(p)
+    p.add_argument("source", nargs="?", choices=("live",), help="'live' (default without --report): "
+                   "generate and download the report from AWS")
+    p.add_argument("--report", metavar="FILE", help="analyse a CSV downloaded from the console (no AWS access)")
+    p.add_argument("--now", metavar="ISO8601", help="the clock for the analysis (default: now, UTC)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--strict", action="store_true",
+                   help="exit 1 when root has no MFA, root has an access key, or a console user has no MFA")
+
+    p = sub.add_parser("password-policy", help="show or apply the IAM password policy")
+    _common(p)
+    p.add_argument("--show", action="store_true", help="show current and proposed policy and the diff (default)")
+    p.add_argument("--apply", action="store_true", help="apply the proposed policy and verify it")
+    p.add_argument("--yes", action="store_true", help="do not ask before applying")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument("--max-password-age", type=int, metavar="DAYS",
+                   help="expire passwords after DAYS (1-1095); default: keep the current setting")
+
+    p = sub.add_parser("mfa", help="virtual MFA for IAM users")
+    msub = p.add_subparsers(dest="mfa_command", metavar="ACTION", required=True)
+    e = msub.add_parser("enroll", help="enrol a virtual MFA device for an IAM user")
+    _common(e)
+    e.add_argument("--user", required=True, metavar="NAME", help="IAM user name")
+    e.add_argument("--device-name", metavar="NAME", help="virtual MFA device name (default: the user name)")
+    return parser
+
+
+def _fail(msg: str, code: int = EXIT_ERROR) -> int:
+    print(f"rootwizard: {msg}", file=sys.stderr)
+    return code
+
+
+class Runtime:
+    """The pieces every command shares: log, state folder, AWS access, sandbox."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        from wizard.session import default_state_dir
+
+        self.args = args
+        self.sandbox = None
+        if getattr(args, "log_file", None):
+            from wizard.redact import setup_log_file
+
+            setup_log_file(args.log_file)
+        self.state_dir = default_state_dir(args.state_dir)
+
+    def aws(self):  # noqa: ANN201
+        from wizard.aws import AwsAccess, ConnectionSettings
+
+        a = self.args
+        if a.demo:
+            from wizard.sandbox import start_sandbox
+
+            self.sandbox = start_sandbox()
+            sb = self.sandbox
+            return AwsAccess(ConnectionSettings(region=sb.region, endpoint_url=sb.endpoint_url,
+                                                access_key_id=sb.access_key_id,
+                                                secret_access_key=sb.secret_access_key))
+        return AwsAccess(ConnectionSettings(profile=a.profile, region=a.region,
+                                            endpoint_url=os.environ.get("AWS_ENDPOINT_URL") or None))
+
+    def close(self) -> None:
+        if self.sandbox is not None:
+            self.sandbox.stop()
+            self.sandbox = None
+
+
+def cmd_tui(rt: Runtime) -> int:
+    from screens.app import RootWizardApp
+    from wizard.context import WizardContext
+
+    aws = rt.aws()
+    ctx = WizardContext(aws=aws, state_dir=rt.state_dir, sandbox=rt.sandbox)
+    rt.sandbox = None  # the app closes it
+    app = RootWizardApp(ctx, resume=rt.args.resume)
+    result = app.run()
+    if app.return_code:
+        return app.return_code
+    return EXIT_OK if result is None else int(result)
+
+
+def cmd_sessions(rt: Runtime) -> int:
+    from wizard.session import list_sessions
+
+    infos = list_sessions(rt.state_dir)
+    if not infos:
+        print(f"No saved sessions in {rt.state_dir}.")
+        return EXIT_OK
+    print(f"{'ACCOUNT':<14}{'STARTED':<27}{'PROGRESS':<10}{'LAST CHANGE':<27}NOTE")
+    for i in infos:
+        note = i.problem or ("sandbox" if i.sandbox else "")
+        prog = f"{i.done}/{i.total}" if not i.problem else "-"
+        print(f"{i.account_id:<14}{i.started_at or '-':<27}{prog:<10}{i.updated_at or '-':<27}{note}")
+    return EXIT_OK
+
+
+def cmd_export(rt: Runtime) -> int:
+    from wizard.record import build_record, render, write_export
+    from wizard.session import SessionStore, list_sessions
+
+    a = rt.args
+    account = a.account
+    if not account:
+        found = [i for i in list_sessions(rt.state_dir) if not i.problem]
+        if not found:
+            return _fail(f"no saved session in {rt.state_dir}")
+        if len(found) > 1:
+            return _fail("several sessions are saved: choose one with --account "
+                         + ", ".join(i.account_id for i in found))
+        account = found[0].account_id
+    store = SessionStore(rt.state_dir, account)
+    if not store.exists():
+        return _fail(f"no saved session for account {account} in {rt.state_dir}")
+    text = render(build_record(store.load()), a.format)
+    if a.output:
+        write_export(text, Path(a.output), force=a.force)
+        print(f"Written: {a.output}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return EXIT_OK
+
+
+COMMANDS = {
+    "sessions": cmd_sessions,
+    "export": cmd_export,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    command = args.command
+    if command == "mfa":
+        command = f"mfa {args.mfa_command}"
+    handler = COMMANDS.get(command) if command else cmd_tui
+    if handler is None:
+        parser.error(f"unknown command {command}")
+    rt = None
+    try:
+        rt = Runtime(args)
+        return handler(rt)
+    except WizardError as exc:
+        return _fail(str(exc))
+    except KeyboardInterrupt:
+        return _fail("interrupted", 130)
+    except OSError as exc:
+        return _fail(f"{exc.strerror or exc}: {exc.filename or ''}".strip(": "))
+    finally:
+        if rt is not None:
+            rt.close()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,96 @@
+"""Keeping secrets out of logs.
+
+Two layers: parameters whose name says they are secret are replaced before they are
+formatted (``safe_params``), and every log record passes a filter that replaces any
+secret the app has seen this run (``register_secret``), in each form it could take
+(as typed, lower case, grouped in fours, hex and base64 of the key bytes, base64 of
+the text). Registered values live only in this process's memory.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import logging
+import os
+import re
+import threading
+from typing import Any
+
+MASK = "[REDACTED]"
+_SECRET_KEYS = re.compile(r"(secret|password|seed|code|token|qrcodepng|privatekey)", re.I)
+# AWS secret access keys: 40 base64-ish characters; AWS temporary tokens are long base64.
+_PATTERNS = [
+    re.compile(r"(?<![A-Za-z0-9/+=])[A-Za-z0-9/+=]{40}(?![A-Za-z0-9/+=])"),
+]
+
+_lock = threading.Lock()
+_secrets: set[str] = set()
+
+
+def secret_forms(value: str) -> set[str]:
+    """Every encoding of ``value`` that must never appear in a file or log."""
+    forms = {value, value.lower(), value.upper()}
+    compact = re.sub(r"[\s-]", "", value)
+    forms |= {compact, compact.lower()}
+    forms.add(" ".join(compact[i:i + 4] for i in range(0, len(compact), 4)))
+    raw = value.encode()
+    forms |= {raw.hex(), base64.b64encode(raw).decode(), base64.b32encode(raw).decode().rstrip("=")}
+    try:  # base32 seed: also the key bytes it encodes
+        padded = compact.upper() + "=" * (-len(compact) % 8)
+        key = base64.b32decode(padded)
+        forms |= {key.hex(), key.hex().upper(), base64.b64encode(key).decode(),
+                  base64.urlsafe_b64encode(key).decode()}
+    except (binascii.Error, ValueError):
+        pass
+    return {f for f in forms if len(f) >= 4}
+
+
+def register_secret(value: str | None) -> None:
+    if not value:
+        return
+    with _lock:
+        _secrets.update(secret_forms(value))
+
+
+def forget_secrets() -> None:
+    with _lock:
+        _secrets.clear()
+
+
+def redact(text: str) -> str:
+    with _lock:
+        known = sorted(_secrets, key=len, reverse=True)
+    for s in known:
+        if s in text:
+            text = text.replace(s, MASK)
+    for pat in _PATTERNS:
+        text = pat.sub(MASK, text)
+    return text
+
+
+def safe_params(params: dict[str, Any]) -> dict[str, Any]:
+    return {k: (MASK if _SECRET_KEYS.search(k) else v) for k, v in params.items()}
+
+
+class RedactingFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = redact(record.getMessage())
+        record.args = None
+        if record.exc_info:
+            import traceback
+
+            record.exc_text = redact("".join(traceback.format_exception(*record.exc_info)))
+            record.exc_info = None
+        return True
+
+
+def setup_log_file(path: str) -> None:
+    """Send the app's debug log to ``path`` (created 0600, appended), through the filter."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW, 0o600)
+    handler = logging.StreamHandler(os.fdopen(fd, "a", encoding="utf-8"))
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(RedactingFilter())
+    root = logging.getLogger("rootwizard")
+    root.setLevel(logging.DEBUG)
+    root.addHandler(handler)
