@@ -178,9 +178,11 @@ class StepScreen(Screen):
     # -- sandbox -------------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "simulate":
+            if self.ctx.sandbox is None:
+                return False
             from wizard.sandbox import SIMULATABLE
 
-            return self.ctx.sandbox is not None and self.STEP_ID in SIMULATABLE
+            return self.STEP_ID in SIMULATABLE
         return True
 
     def action_simulate(self) -> None:

@@ -52,3 +52,40 @@ def moto_endpoint(moto_server, monkeypatch):
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     return moto_server
+
+
+@pytest.fixture
+def make_app(tmp_path, moto_endpoint):
+    """Build the app against the moto server (AWS calls run in worker threads)."""
+
+    def _make(*, sandbox=None, resume=False, state_dir=None):
+        from screens.app import RootWizardApp
+        from wizard.aws import AwsAccess, ConnectionSettings
+        from wizard.context import WizardContext
+
+        if sandbox is not None:
+            settings = ConnectionSettings(region=sandbox.region, endpoint_url=sandbox.endpoint_url,
+                                          access_key_id=sandbox.access_key_id,
+                                          secret_access_key=sandbox.secret_access_key, max_attempts=2)
+        else:
+            settings = ConnectionSettings(endpoint_url=moto_endpoint, region="us-east-1", max_attempts=2)
+        ctx = WizardContext(aws=AwsAccess(settings), state_dir=state_dir or tmp_path / "state", sandbox=sandbox)
+        return RootWizardApp(ctx, resume=resume)
+
+    return _make
+
+
+async def settle(app, pilot, rounds: int = 5):
+    """Wait for thread workers and the messages they post (a result may start another)."""
+    from textual.worker import WorkerCancelled, WorkerFailed
+
+    for _ in range(rounds):
+        try:
+            await app.workers.wait_for_complete()
+        except (WorkerCancelled, WorkerFailed):
+            pass
+        await pilot.pause()
+        if not any(w.is_running for w in app.workers):
+            await pilot.pause()
+            if not any(w.is_running for w in app.workers):
+                return

@@ -198,10 +198,24 @@ def cmd_export(rt: Runtime) -> int:
     return EXIT_OK
 
 
+# Subcommands implemented beside their domain module: "module:function(rt) -> exit code".
 COMMANDS = {
     "sessions": cmd_sessions,
     "export": cmd_export,
+    "audit": "wizard.audit:cli_audit",
+    "password-policy": "wizard.policy_cli:cli_password_policy",
+    "mfa enroll": "wizard.mfa:cli_enroll",
 }
+
+
+def _handler(command: str | None):  # noqa: ANN202
+    target = COMMANDS.get(command) if command else cmd_tui
+    if isinstance(target, str):
+        import importlib
+
+        module, _, func = target.partition(":")
+        target = getattr(importlib.import_module(module), func)
+    return target
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -210,7 +224,7 @@ def main(argv: list[str] | None = None) -> int:
     command = args.command
     if command == "mfa":
         command = f"mfa {args.mfa_command}"
-    handler = COMMANDS.get(command) if command else cmd_tui
+    handler = _handler(command)
     if handler is None:
         parser.error(f"unknown command {command}")
     rt = None
