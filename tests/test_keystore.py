@@ -83,7 +83,7 @@ def test_no_keyring_backend_is_reported_plainly(no_keyring: None, tmp_path, monk
     assert not ok and "no usable keyring" in reason
     result = SeedBackup().save("123456789012", "admin-mfa", SEED)
     assert result == SaveResult(False, f"not saved: {reason}")
-    assert list(tmp_path.iterdir()) == []  # no plaintext fallback file
+    assert [p for p in tmp_path.rglob("*") if p.is_file()] == []  # no plaintext fallback file
 
 
 @pytest.mark.parametrize("backend", [EmptyChainer(), PlaintextKeyring()])
