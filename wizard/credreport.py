@@ -7,7 +7,14 @@ from __future__ import annotations
 
 import csv
 import io
+import random
+import re
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from wizard.errors import InputError, ReportFormatError
 
 # The columns AWS writes, in order. Columns are looked up by name when reading.
 REPORT_COLUMNS: tuple[str, ...] = (
@@ -50,3 +57,695 @@ def format_report_csv(rows: Iterable[Mapping[str, str]]) -> str:
     for row in rows:
         writer.writerow(row)
     return out.getvalue()
+
+
+# --- parsing -------------------------------------------------------------------------
+
+_BOOL_COLUMNS = frozenset({
+    "password_enabled", "mfa_active", "access_key_1_active", "access_key_2_active",
+    "cert_1_active", "cert_2_active",
+})
+# Columns holding a date or one of the given placeholders.
+_DATE_COLUMNS: dict[str, frozenset[str]] = {
+    "user_creation_time": frozenset(),
+    "password_last_used": frozenset({NO_INFORMATION, NA}),
+    "password_last_changed": frozenset({NA}),
+    "password_next_rotation": frozenset({NA}),
+    **{f"access_key_{n}_{c}": frozenset({NA}) for n in (1, 2) for c in ("last_rotated", "last_used_date")},
+    **{f"cert_{n}_last_rotated": frozenset({NA}) for n in (1, 2)},
+}
+# Only the root row may say not_supported, and only here (AWS-FACTS §2).
+_ROOT_NOT_SUPPORTED = frozenset({"password_enabled", "password_last_changed", "password_next_rotation"})
+_PLACEHOLDERS = frozenset({NA, NO_INFORMATION, NOT_SUPPORTED})
+
+_DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:Z|[+-][0-9]{2}:[0-9]{2})")
+_ROOT_ARN_RE = re.compile(r"arn:aws[a-z-]*:iam::([0-9]{12}):root")
+_DATE_EXAMPLE = "ISO 8601 with an offset, like 2026-11-23T18:02:11+00:00"
+
+
+def _parse_date(text: str) -> datetime:
+    """A report timestamp as an aware UTC datetime. Strict: ``YYYY-MM-DDTHH:MM:SS`` and an
+    offset (``Z`` or ``±HH:MM``); a time without an offset is refused, not guessed."""
+    if _DATE_RE.fullmatch(text):
+        try:
+            return datetime.fromisoformat(text).astimezone(timezone.utc)
+        except (ValueError, OverflowError):
+            pass
+    raise ValueError(text)
+
+
+def _shorten(value: str, limit: int = 40) -> str:
+    return repr(value if len(value) <= limit else value[:limit] + "…")
+
+
+@dataclass
+class CredentialReport:
+    """A validated credential report. ``rows`` hold only the known columns, with booleans
+    lower-cased and dates normalised to ``YYYY-MM-DDTHH:MM:SS+00:00``; ``line_numbers[i]``
+    is the 1-based file line of ``rows[i]``; ``dates`` maps each normalised date string
+    to its datetime (parsed once)."""
+
+    rows: list[dict[str, str]]
+    root: dict[str, str] | None
+    warnings: list[str] = field(default_factory=list)
+    extra_columns: list[str] = field(default_factory=list)
+    line_numbers: list[int] = field(default_factory=list)
+    dates: dict[str, datetime] = field(default_factory=dict)
+    # (now, root facts, user facts) of the last analysis; rows are read-only once parsed.
+    _facts: tuple[datetime, Any, list[Any]] | None = field(default=None, init=False, repr=False, compare=False)
+
+    @property
+    def users(self) -> list[dict[str, str]]:
+        """The IAM user rows (everything but the root row), in report order."""
+        return self.rows[1:] if self.rows and self.rows[0] is self.root else self.rows
+
+    @property
+    def account_id(self) -> str | None:
+        match = _ROOT_ARN_RE.fullmatch(self.root["arn"]) if self.root else None
+        return match.group(1) if match else None
+
+    def time(self, value: str) -> datetime | None:
+        """The datetime of a column value, or None for a placeholder (N/A, no_information,
+        not_supported)."""
+        if value in _PLACEHOLDERS:
+            return None
+        when = self.dates.get(value)
+        if when is None:
+            try:
+                when = self.dates[value] = _parse_date(value)
+            except ValueError:
+                raise ReportFormatError(f"{_shorten(value)} is not a date ({_DATE_EXAMPLE})") from None
+        return when
+
+
+def _decode(data: bytes | str) -> str:
+    if isinstance(data, (bytes, bytearray, memoryview)):
+        try:
+            text = bytes(data).decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise ReportFormatError("Not a credential report: the file is not UTF-8 text.") from None
+    else:
+        text = data.removeprefix("\ufeff")
+    if "\x00" in text:
+        raise ReportFormatError("Not a credential report: the file contains binary data.")
+    if not text.strip():
+        raise ReportFormatError("The credential report is empty.")
+    return text
+
+
+def _read_records(text: str) -> list[tuple[int, list[str]]]:
+    """(line number, fields) of each non-blank CSV record; the line is the record's last
+    physical line, which is its only line in an AWS report."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    records = []
+    try:
+        for fields in reader:
+            if any(f.strip() for f in fields):
+                records.append((reader.line_num, fields))
+    except csv.Error as err:
+        raise ReportFormatError(f"Not a valid CSV file: {err}.", line=reader.line_num + 1) from None
+    return records
+
+
+def _column_index(header: list[str]) -> tuple[dict[str, int], list[str]]:
+    names = [h.strip() for h in header]
+    known = set(REPORT_COLUMNS)
+    if not known.intersection(names):
+        raise ReportFormatError(
+            "Not a credential report: the first line is not the report's header "
+            "(user,arn,user_creation_time,...).", line=1)
+    index: dict[str, int] = {}
+    for i, name in enumerate(names):
+        if name in known and name in index:
+            raise ReportFormatError("The header names a column twice.", line=1, column=name)
+        index.setdefault(name, i)
+    missing = [c for c in REPORT_COLUMNS if c not in index]
+    if missing:
+        raise ReportFormatError(
+            f"The credential report lacks required column{'s' if len(missing) > 1 else ''}: "
+            f"{', '.join(missing)}.", line=1, column=missing[0])
+    return {c: index[c] for c in REPORT_COLUMNS}, [n for n in names if n not in known]
+
+
+def _validate_row(row: dict[str, str], line: int, is_root: bool,
+                  cache: dict[str, tuple[str, datetime]], dates: dict[str, datetime]) -> None:
+    """Check and normalise ``row`` in place; ReportFormatError names line and column."""
+    def fail(message: str, column: str) -> ReportFormatError:
+        return ReportFormatError(message, line=line, column=column)
+
+    for column in _BOOL_COLUMNS:
+        value = row[column]
+        lowered = value.lower()
+        if lowered in ("true", "false"):
+            row[column] = lowered
+        elif not (is_root and value == NOT_SUPPORTED and column in _ROOT_NOT_SUPPORTED):
+            raise fail(f"{_shorten(value)} is not true or false", column)
+    for column, placeholders in _DATE_COLUMNS.items():
+        value = row[column]
+        if value in placeholders or (is_root and value == NOT_SUPPORTED and column in _ROOT_NOT_SUPPORTED):
+            continue
+        parsed = cache.get(value)
+        if parsed is None:
+            try:
+                when = _parse_date(value)
+            except ValueError:
+                allowed = "".join(f" or {p}" for p in sorted(placeholders))
+                raise fail(f"{_shorten(value)} is not a date ({_DATE_EXAMPLE}){allowed}", column) from None
+            parsed = cache[value] = (when.isoformat(), when)
+            dates[parsed[0]] = when
+        row[column] = parsed[0]
+    for prefix in ("access_key_1", "access_key_2", "cert_1", "cert_2"):
+        if row[f"{prefix}_active"] == "true" and row[f"{prefix}_last_rotated"] == NA:
+            raise fail(f"an active {prefix.replace('_', ' ')} has no date", f"{prefix}_last_rotated")
+    if not is_root and row["password_enabled"] == "true":
+        if row["password_last_used"] == NA:
+            raise fail("a user with a password has N/A (no password) here", "password_last_used")
+        if row["password_last_changed"] == NA:
+            raise fail("a user with a password has no password_last_changed date", "password_last_changed")
+
+
+def parse_report(data: bytes | str) -> CredentialReport:
+    """Read and validate an IAM credential report (CSV as AWS writes it). Raises
+    ReportFormatError for anything that cannot be analysed without guessing."""
+    records = _read_records(_decode(data))
+    if not records:
+        raise ReportFormatError("The credential report is empty.")
+    (header_line, header), body = records[0], records[1:]
+    index, extra = _column_index(header)
+    if not body:
+        raise ReportFormatError(
+            f"The credential report has a header but no rows; AWS always writes the {ROOT_USER} row.",
+            line=header_line)
+    report = CredentialReport(rows=[], root=None, extra_columns=extra)
+    cache: dict[str, tuple[str, datetime]] = {}
+    seen: set[str] = set()
+    width = len(header)
+    for number, (line, fields) in enumerate(body):
+        if len(fields) != width:
+            if len(fields) < width and number == len(body) - 1 and number > 0:
+                report.warnings.append(
+                    f"Line {line} is truncated ({len(fields)} of {width} fields); that row was skipped.")
+                break
+            raise ReportFormatError(f"The row has {len(fields)} fields, the header has {width}.", line=line)
+        row = {c: fields[i] for c, i in index.items()}
+        user = row["user"]
+        if number == 0 and user != ROOT_USER:
+            raise ReportFormatError(f"The first row must be {ROOT_USER}, found {_shorten(user)}.",
+                                    line=line, column="user")
+        if number and user == ROOT_USER:
+            raise ReportFormatError(f"A second {ROOT_USER} row.", line=line, column="user")
+        if not user:
+            raise ReportFormatError("The user name is empty.", line=line, column="user")
+        if user in seen:
+            raise ReportFormatError(f"User {_shorten(user)} appears twice.", line=line, column="user")
+        seen.add(user)
+        if number == 0 and not _ROOT_ARN_RE.fullmatch(row["arn"]):
+            raise ReportFormatError(f"{_shorten(row['arn'])} is not a root ARN (arn:aws:iam::ACCOUNT:root).",
+                                    line=line, column="arn")
+        _validate_row(row, line, number == 0, cache, report.dates)
+        report.rows.append(row)
+        report.line_numbers.append(line)
+    report.root = report.rows[0]
+    return report
+
+
+# --- analysis ------------------------------------------------------------------------
+
+OLD_KEY_AGE = timedelta(days=90)
+UNUSED_PASSWORD_AGE = timedelta(days=90)
+UNUSED_CREDENTIAL_AGE = timedelta(days=45)  # CIS "credentials unused for 45 days or more"
+_DAY = timedelta(days=1)
+
+
+def _days(delta: timedelta) -> int:
+    """Whole days: the floor of the duration."""
+    return delta // _DAY
+
+
+@dataclass(slots=True)
+class _Key:
+    """An access key that exists (its last_rotated is a date)."""
+
+    n: int
+    active: bool
+    last_rotated: str
+    age: timedelta
+    last_used: str  # a date or N/A, as in the CSV
+    used_ago: timedelta | None
+    region: str
+    service: str
+
+    @property
+    def old(self) -> bool:
+        return self.active and self.age > OLD_KEY_AGE
+
+    @property
+    def never_used(self) -> bool:
+        return self.active and self.used_ago is None
+
+    @property
+    def unused(self) -> tuple[str, timedelta] | None:
+        """(time measured from, duration) when active and unused past the 45-day limit."""
+        if not self.active:
+            return None
+        since, gap = (self.last_rotated, self.age) if self.used_ago is None else (self.last_used, self.used_ago)
+        return (since, gap) if gap > UNUSED_CREDENTIAL_AGE else None
+
+
+@dataclass(slots=True)
+class _User:
+    name: str
+    console: bool
+    mfa: bool
+    password_last_used: str
+    password_used_ago: timedelta | None
+    password_unused: tuple[str, timedelta] | None  # the 45-day rule, console passwords only
+    keys: tuple[_Key, ...]
+    certs: tuple[int, ...]  # numbers of the active signing certificates
+
+    @property
+    def password_never_used(self) -> bool:
+        return self.console and self.password_last_used == NO_INFORMATION
+
+
+def _facts(report: CredentialReport, row: Mapping[str, str], now: datetime) -> _User:
+    dates = report.dates
+
+    def ago(value: str) -> timedelta | None:
+        when = dates.get(value) or report.time(value)
+        return None if when is None else now - when
+
+    keys = []
+    for n, (active, rotated, used, region, service) in enumerate(_KEY_COLUMNS, 1):
+        age = ago(row[rotated])
+        if age is not None:
+            keys.append(_Key(n, row[active] == "true", row[rotated], age, row[used], ago(row[used]),
+                             row[region], row[service]))
+    console = row["password_enabled"] == "true"
+    used = row["password_last_used"]
+    used_ago = ago(used)
+    unused = None
+    if console:
+        since, gap = (used, used_ago) if used_ago is not None else (
+            row["password_last_changed"], ago(row["password_last_changed"]))
+        if gap is not None and gap > UNUSED_CREDENTIAL_AGE:
+            unused = (since, gap)
+    certs = tuple(n for n, column in _CERT_COLUMNS if row[column] == "true")
+    return _User(row["user"], console, row["mfa_active"] == "true", used, used_ago, unused, tuple(keys), certs)
+
+
+_KEY_COLUMNS = tuple(
+    tuple(f"access_key_{n}_{c}" for c in ("active", "last_rotated", "last_used_date", "last_used_region",
+                                          "last_used_service"))
+    for n in (1, 2))
+_CERT_COLUMNS = ((1, "cert_1_active"), (2, "cert_2_active"))
+
+
+def _utc(now: datetime) -> datetime:
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise InputError("The time to measure from must include a time zone.", field="now")
+    return now.astimezone(timezone.utc)
+
+
+def _all_facts(report: CredentialReport, now: datetime) -> tuple[_User, list[_User]]:
+    """Facts of the root row and of each IAM user row, computed once per clock time."""
+    now = _utc(now)
+    if report.root is None:
+        raise ReportFormatError(f"The credential report has no {ROOT_USER} row.")
+    if report._facts is None or report._facts[0] != now:
+        report._facts = (now, _facts(report, report.root, now), [_facts(report, r, now) for r in report.users])
+    return report._facts[1], report._facts[2]
+
+
+def analyse(report: CredentialReport, now: datetime) -> dict[str, Any]:
+    """The audit as a JSON-able dict (the ``rootwizard audit --json`` interface)."""
+    root, users = _all_facts(report, now)
+    unused: list[dict[str, Any]] = []
+    for u in users:
+        if u.password_unused:
+            unused.append({"user": u.name, "credential": "password",
+                           "last_used": u.password_last_used if u.password_used_ago is not None else None,
+                           "since": u.password_unused[0], "days": _days(u.password_unused[1])})
+        for k in u.keys:
+            if k.unused:
+                unused.append({"user": u.name, "credential": f"access_key_{k.n}",
+                               "last_used": k.last_used if k.used_ago is not None else None,
+                               "since": k.unused[0], "days": _days(k.unused[1])})
+    return {
+        "account_id": report.account_id,
+        "user_count": len(users),
+        "root": {
+            "mfa_active": root.mfa,
+            "access_keys_active": sum(k.active for k in root.keys),
+            "access_keys_present": len(root.keys),
+            "access_keys": [
+                {"key": k.n, "active": k.active, "last_rotated": k.last_rotated, "age_days": _days(k.age),
+                 "older_than_90_days": k.age > OLD_KEY_AGE, "last_used_date": k.last_used,
+                 "last_used_region": k.region, "last_used_service": k.service}
+                for k in root.keys],
+            "password_last_used": root.password_last_used if root.password_used_ago is not None else None,
+            "password_last_used_raw": root.password_last_used,
+            "password_last_used_days_ago":
+                _days(root.password_used_ago) if root.password_used_ago is not None else None,
+            "signing_certs_active": len(root.certs),
+        },
+        "console_users": [u.name for u in users if u.console],
+        "console_users_without_mfa": [u.name for u in users if u.console and not u.mfa],
+        "users_with_mfa": [u.name for u in users if u.mfa],
+        "password_never_used": [u.name for u in users if u.password_never_used],
+        "password_unused_over_90_days": [
+            {"user": u.name, "password_last_used": u.password_last_used, "days": _days(u.password_used_ago)}
+            for u in users
+            if u.console and u.password_used_ago is not None and u.password_used_ago > UNUSED_PASSWORD_AGE],
+        "access_keys_active_count": sum(k.active for u in users for k in u.keys),
+        "access_keys_older_than_90_days": [
+            {"user": u.name, "key": k.n, "last_rotated": k.last_rotated, "age_days": _days(k.age)}
+            for u in users for k in u.keys if k.old],
+        "access_keys_never_used": [
+            {"user": u.name, "key": k.n, "last_rotated": k.last_rotated}
+            for u in users for k in u.keys if k.never_used],
+        "inactive_access_keys": [{"user": u.name, "key": k.n} for u in users for k in u.keys if not k.active],
+        "active_signing_certificates": [{"user": u.name, "cert": n} for u in users for n in u.certs],
+        "users_with_two_active_keys": [u.name for u in users if sum(k.active for k in u.keys) == 2],
+        "unused_credentials_over_45_days": unused,
+    }
+
+
+def _listing(items: Iterable[str], limit: int = 10) -> str:
+    """``a, b, c`` — at most ``limit`` items, then ``and N more``."""
+    items = list(items)
+    shown = ", ".join(items[:limit])
+    return f"{shown} and {len(items) - limit} more" if len(items) > limit else shown
+
+
+def strict_failures(analysis: Mapping[str, Any]) -> list[str]:
+    """Why ``audit --strict`` fails (empty when it passes): root without MFA, a root access
+    key (active or not), console users without MFA."""
+    root = analysis["root"]
+    reasons = []
+    if not root["mfa_active"]:
+        reasons.append("The root user has no MFA.")
+    if root["access_keys_present"]:
+        reasons.append(f"The root user has {root['access_keys_present']} access key(s).")
+    if analysis["console_users_without_mfa"]:
+        names = analysis["console_users_without_mfa"]
+        reasons.append(f"{len(names)} console user(s) without MFA: {_listing(names)}.")
+    return reasons
+
+
+# --- findings ------------------------------------------------------------------------
+
+SEVERITIES = ("critical", "high", "medium", "low")
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    severity: str  # one of SEVERITIES
+    title: str
+    detail: str  # the affected users / keys
+    why: str
+    fix: str
+    step: str | None  # the wizard step that fixes it, None when the wizard does not
+
+
+def _key_refs(entries: Iterable[Mapping[str, Any]], extra: str = "") -> str:
+    return _listing(f"{e['user']} key {e['key']}" + (f" ({e[extra]} d)" if extra else "") for e in entries)
+
+
+def findings(analysis: Mapping[str, Any]) -> list[Finding]:
+    """Findings from an ``analyse`` result, most severe first, root before IAM users."""
+    root = analysis["root"]
+    out: list[Finding] = []
+    if not root["mfa_active"]:
+        out.append(Finding(
+            "critical", "Root user has no MFA", "The <root_account> row has mfa_active false.",
+            "Whoever learns the root password controls the whole account, including billing and closing "
+            "it; AWS now requires root MFA to reach the console.",
+            "Register a passkey, security key or authenticator app for the root user (console only).",
+            "root_mfa"))
+    if root["access_keys_present"]:
+        keys = "; ".join(
+            f"key {k['key']} {'active' if k['active'] else 'inactive'}, rotated {k['last_rotated']} "
+            f"({k['age_days']} d), last used {k['last_used_date']}" for k in root["access_keys"])
+        active = root["access_keys_active"]
+        out.append(Finding(
+            "critical" if active else "high",
+            "Root user has an active access key" if active else "Root user has an inactive access key",
+            keys,
+            "A root access key gives unrestricted API access that no policy can limit; a leaked key "
+            "is a full account takeover.",
+            "Delete the root access keys (after moving anything that uses them to an IAM role).",
+            "root_access_keys"))
+    if root["signing_certs_active"]:
+        out.append(Finding(
+            "high", "Root user has an active signing certificate",
+            f"{root['signing_certs_active']} active X.509 signing certificate(s) on the root user.",
+            "A signing certificate is a long-lived root credential for SOAP-era APIs.",
+            "Sign in as root, open Security credentials, X.509 certificates, and delete them.", None))
+    days = root["password_last_used_days_ago"]
+    if days is not None and days < 90:
+        out.append(Finding(
+            "medium", "Root user signed in recently",
+            f"Root password last used {root['password_last_used']} ({days} d ago).",
+            "Root should be kept for the few tasks only it can do; everyday root use widens the "
+            "window for a stolen session or password.",
+            "Create an administrator IAM user or Identity Center user and use it instead of root.",
+            "root_usage"))
+    if analysis["console_users_without_mfa"]:
+        names = analysis["console_users_without_mfa"]
+        out.append(Finding(
+            "high", "Console users without MFA", f"{len(names)}: {_listing(names)}",
+            "A password alone is phished or reused easily; MFA stops most console takeovers.",
+            "Enrol an MFA device for each of these users.", "iam_user_mfa"))
+    if analysis["access_keys_older_than_90_days"]:
+        entries = analysis["access_keys_older_than_90_days"]
+        out.append(Finding(
+            "medium", "Active access keys older than 90 days",
+            f"{len(entries)}: {_key_refs(entries, 'age_days')}",
+            "The longer a key lives the more places it has been copied to, and a leaked key works until "
+            "it is rotated.",
+            "Rotate each key: aws iam create-access-key --user-name USER, switch the application to the new "
+            "key, then aws iam update-access-key --status Inactive and aws iam delete-access-key on the old "
+            "one (or IAM console, Users, Security credentials).", None))
+    if analysis["unused_credentials_over_45_days"]:
+        entries = analysis["unused_credentials_over_45_days"]
+        out.append(Finding(
+            "medium", "Credentials unused for more than 45 days",
+            f"{len(entries)}: " + _listing(f"{e['user']} {e['credential']} ({e['days']} d)" for e in entries),
+            "Unused passwords and keys are attack surface nobody watches (CIS: disable credentials unused "
+            "for 45 days or more).",
+            "Remove unused passwords (aws iam delete-login-profile --user-name USER) and deactivate unused "
+            "keys (aws iam update-access-key --user-name USER --access-key-id ID --status Inactive).", None))
+    if analysis["password_unused_over_90_days"]:
+        entries = analysis["password_unused_over_90_days"]
+        out.append(Finding(
+            "medium", "Console passwords unused for more than 90 days",
+            f"{len(entries)}: " + _listing(f"{e['user']} ({e['days']} d)" for e in entries),
+            "A password nobody uses is not noticed when it is stolen.",
+            "Remove the passwords of users who no longer sign in, and set a password policy with a maximum "
+            "password age so that stale passwords expire.", "password_policy"))
+    if analysis["password_never_used"]:
+        names = analysis["password_never_used"]
+        out.append(Finding(
+            "low", "Console passwords never used", f"{len(names)}: {_listing(names)}",
+            "A password set but never used is often an initial password that may still be known to others.",
+            "Remove it (aws iam delete-login-profile --user-name USER) or require a reset at next sign-in.",
+            None))
+    if analysis["access_keys_never_used"]:
+        entries = analysis["access_keys_never_used"]
+        out.append(Finding(
+            "low", "Active access keys never used", f"{len(entries)}: {_key_refs(entries)}",
+            "A key that was never used is not needed, but works for whoever finds it.",
+            "Delete it: aws iam delete-access-key --user-name USER --access-key-id ID.", None))
+    if analysis["users_with_two_active_keys"]:
+        names = analysis["users_with_two_active_keys"]
+        out.append(Finding(
+            "low", "Users with two active access keys", f"{len(names)}: {_listing(names)}",
+            "Two active keys are normal only during a rotation; otherwise one of them is forgotten.",
+            "Finish the rotation: deactivate and delete the older key (aws iam update-access-key, "
+            "aws iam delete-access-key).", None))
+    if analysis["inactive_access_keys"]:
+        entries = analysis["inactive_access_keys"]
+        out.append(Finding(
+            "low", "Inactive access keys", f"{len(entries)}: {_key_refs(entries)}",
+            "An inactive key can be re-activated by anyone allowed to; it only adds clutter.",
+            "Delete it once nothing broke while it was off: aws iam delete-access-key.", None))
+    if analysis["active_signing_certificates"]:
+        entries = analysis["active_signing_certificates"]
+        out.append(Finding(
+            "low", "Active signing certificates",
+            f"{len(entries)}: " + _listing(f"{e['user']} cert {e['cert']}" for e in entries),
+            "Signing certificates are long-lived credentials that few services still need.",
+            "Delete unneeded ones: aws iam delete-signing-certificate --user-name USER --certificate-id ID.",
+            None))
+    rank = {s: i for i, s in enumerate(SEVERITIES)}
+    return sorted(out, key=lambda f: rank[f.severity])
+
+
+def summary_text(analysis: Mapping[str, Any]) -> str:
+    """A plain-text summary of an ``analyse`` result for the terminal."""
+    root = analysis["root"]
+    if root["password_last_used"]:
+        used = f"{root['password_last_used']} ({root['password_last_used_days_ago']} d ago)"
+    else:
+        used = {NO_INFORMATION: "never", NA: "no password"}.get(root["password_last_used_raw"],
+                                                                root["password_last_used_raw"])
+    lines = [
+        f"Account {analysis['account_id']}: {analysis['user_count']} IAM user(s)",
+        f"Root: MFA {'on' if root['mfa_active'] else 'OFF'}; access keys {root['access_keys_active']} active "
+        f"of {root['access_keys_present']}; signing certificates {root['signing_certs_active']}; "
+        f"password last used {used}",
+        f"Console users: {len(analysis['console_users'])}, without MFA: "
+        f"{len(analysis['console_users_without_mfa'])}; users with MFA: {len(analysis['users_with_mfa'])}",
+        f"Active access keys: {analysis['access_keys_active_count']}, older than 90 days: "
+        f"{len(analysis['access_keys_older_than_90_days'])}, never used: "
+        f"{len(analysis['access_keys_never_used'])}; inactive keys: {len(analysis['inactive_access_keys'])}",
+        f"Credentials unused for more than 45 days: {len(analysis['unused_credentials_over_45_days'])}",
+        "",
+    ]
+    found = findings(analysis)
+    lines.append("Findings:" if found else "No findings.")
+    for f in found:
+        lines.append(f"  [{f.severity.upper()}] {f.title}: {f.detail}")
+        lines.append(f"    Fix: {f.fix}")
+    return "\n".join(lines)
+
+
+# --- table ---------------------------------------------------------------------------
+
+@dataclass(slots=True)
+class UserRow:
+    """One line of the user table, display strings only."""
+
+    user: str
+    console: str
+    mfa: str
+    password_last_used: str
+    key1: str
+    key2: str
+    flags: list[str]
+
+
+_YES_NO = {"true": "yes", "false": "no", NOT_SUPPORTED: "n/a"}
+
+
+def _key_text(key: _Key) -> str:
+    used = "never used" if key.used_ago is None else f"used {_days(key.used_ago)} d ago"
+    return f"{'active' if key.active else 'inactive'}, {_days(key.age)} d, {used}"
+
+
+def _table_row(u: _User, row: Mapping[str, str], is_root: bool) -> UserRow:
+    key_text = ["—", "—"]
+    old = unused = never = inactive = False
+    active = 0
+    for k in u.keys:
+        key_text[k.n - 1] = _key_text(k)
+        active += k.active
+        inactive |= not k.active
+        old |= k.old
+        unused |= k.unused is not None
+        never |= k.never_used
+    if u.password_used_ago is not None:
+        password = f"{_days(u.password_used_ago)} d ago"
+    else:
+        password = {NO_INFORMATION: "never", NA: "—"}.get(u.password_last_used, u.password_last_used)
+    tags = (
+        (not u.mfa and (is_root or u.console), "no MFA"),
+        (is_root and bool(u.keys), "access key"),
+        (old, "key >90d"),
+        (unused or u.password_unused is not None, "unused >45d"),
+        (never or u.password_never_used, "never used"),
+        (active == 2, "2 keys"),
+        (inactive, "inactive key"),
+        (bool(u.certs), "cert"),
+    )
+    return UserRow(u.name, _YES_NO[row["password_enabled"]], _YES_NO[row["mfa_active"]], password,
+                   key_text[0], key_text[1], [tag for on, tag in tags if on])
+
+
+def user_table(report: CredentialReport, now: datetime) -> list[UserRow]:
+    """Display rows for a table: the root user first, then each IAM user in report order."""
+    root, users = _all_facts(report, now)
+    rows = [_table_row(root, report.root, True)]  # type: ignore[arg-type]
+    rows.extend(_table_row(u, row, False) for u, row in zip(users, report.users))
+    return rows
+
+
+# --- synthetic reports ---------------------------------------------------------------
+
+def _stamp(when: datetime) -> str:
+    return when.astimezone(timezone.utc).replace(microsecond=0).isoformat()
+
+
+def generate_synthetic_report(n_users: int, now: datetime, seed: int = 0) -> str:
+    """A valid AWS-format credential report with a root row and ``n_users`` IAM users.
+    Users cycle through eight profiles, so any ``n_users >= 8`` holds every kind of row:
+    console with and without MFA, never-used passwords, removed passwords that keep a
+    last-used date, 0/1/2 keys active and inactive, never-used keys, keys last used on a
+    non-regional service (region N/A), IAM paths in ARNs, signing certificates."""
+    if n_users < 0:
+        raise InputError("The number of users cannot be negative.", field="n_users")
+    now = _utc(now)
+    rng = random.Random(seed)
+    account = f"{rng.randrange(10**11, 10**12):012d}"
+
+    def ago(low: int, high: int) -> datetime:
+        return now - timedelta(days=low, seconds=rng.randrange((high - low) * 86400 + 1))
+
+    def after(start: datetime) -> str:
+        return _stamp(start + (now - start) * rng.random())
+
+    def blank(user: str, arn: str) -> dict[str, str]:
+        row = dict.fromkeys(REPORT_COLUMNS, NA)
+        row.update(user=user, arn=arn, user_creation_time=_stamp(ago(1000, 1500)), password_enabled="false",
+                   mfa_active="false", access_key_1_active="false", access_key_2_active="false",
+                   cert_1_active="false", cert_2_active="false")
+        return row
+
+    def key(row: dict[str, str], n: int, active: bool, used: bool, region: str = "us-east-1",
+            service: str = "iam") -> None:
+        p = f"access_key_{n}_"
+        rotated = ago(100, 900) if rng.random() < 0.5 else ago(0, 99)
+        row.update({p + "active": "true" if active else "false", p + "last_rotated": _stamp(rotated)})
+        if used:
+            row.update({p + "last_used_date": after(rotated), p + "last_used_region": region,
+                        p + "last_used_service": service})
+
+    def password(row: dict[str, str], used: bool) -> None:
+        changed = ago(0, 900)
+        row.update(password_enabled="true", password_last_changed=_stamp(changed),
+                   password_last_used=after(changed) if used else NO_INFORMATION)
+
+    root = blank(ROOT_USER, f"arn:aws:iam::{account}:root")
+    root.update(password_enabled=NOT_SUPPORTED, password_last_changed=NOT_SUPPORTED,
+                password_next_rotation=NOT_SUPPORTED, password_last_used=_stamp(ago(0, 200)),
+                mfa_active=rng.choice(("true", "false")))
+    if rng.random() < 0.5:
+        key(root, 1, rng.random() < 0.5, True)
+    rows = [root]
+    for i in range(n_users):
+        kind = i % 8
+        path = "service/" if kind == 6 else ("team/dev/" if rng.random() < 0.2 else "")
+        name = f"{'svc' if kind == 6 else 'user'}-{i:05d}"
+        row = blank(name, f"arn:aws:iam::{account}:user/{path}{name}")
+        row["mfa_active"] = "true" if kind in (0, 7) or (kind == 4 and rng.random() < 0.5) else "false"
+        if kind == 0:  # console, MFA, one key in use
+            password(row, True)
+            key(row, 1, True, True)
+        elif kind == 1:  # console without MFA, password never used
+            password(row, False)
+        elif kind == 2:  # console password removed; the last-used date stays
+            row["password_last_used"] = _stamp(ago(30, 400))
+        elif kind == 4:  # two active keys, the second never used
+            password(row, True)
+            key(row, 1, True, True)
+            key(row, 2, True, False)
+        elif kind == 5:  # an inactive key beside a key last used on S3 (no region)
+            key(row, 1, False, True)
+            key(row, 2, True, True, region=NA, service="s3")
+        elif kind == 6:  # a service user under an IAM path
+            key(row, 1, True, True, service="sts")
+        elif kind == 7:  # MFA without console, a signing certificate
+            row.update(cert_1_active="true", cert_1_last_rotated=_stamp(ago(0, 700)))
+        rows.append(row)
+    return format_report_csv(rows)
