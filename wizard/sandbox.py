@@ -147,13 +147,13 @@ def _key_columns(keys: list[AccessKeyInfo]) -> dict[str, str]:
     row: dict[str, str] = {}
     for n in (1, 2):
         key = keys[n - 1] if len(keys) >= n else None
-        used = key is not None and key.last_used_date is not None
+        used = key.last_used_date if key else None
         p = f"access_key_{n}_"
         row[p + "active"] = _bool(key and key.active)
         row[p + "last_rotated"] = _iso(key.created) if key else NA
-        row[p + "last_used_date"] = _iso(key.last_used_date) if used else NA  # type: ignore[union-attr,arg-type]
-        row[p + "last_used_region"] = (key.last_used_region or NA) if used else NA  # type: ignore[union-attr]
-        row[p + "last_used_service"] = (key.last_used_service or NA) if used else NA  # type: ignore[union-attr]
+        row[p + "last_used_date"] = _iso(used) if used else NA  # a key never used: N/A too
+        row[p + "last_used_region"] = (key.last_used_region or NA) if key and used else NA
+        row[p + "last_used_service"] = (key.last_used_service or NA) if key and used else NA
     return row
 
 
@@ -220,6 +220,8 @@ class Sandbox:
         if action not in SIMULATABLE:
             raise WizardError(f"There is no console action to simulate for {action!r}.",
                               hint=f"Known: {', '.join(SIMULATABLE)}.")
+        if self._httpd is None:
+            raise WizardError("The demo sandbox is not running.")
         with self._lock:
             now, root = self.now(), self._root
             root.password_last_used = now
@@ -266,6 +268,8 @@ class Sandbox:
         return iam_backends[self.account_id]["global"]
 
     def _serve(self) -> None:
+        """What moto's ThreadedMotoServer does, minus request log lines (they would draw
+        over the TUI) and with the socket closed on stop."""
         from moto.moto_server.werkzeug_app import (
             DomainDispatcherApplication,
             MotoRequestHandler,
@@ -285,8 +289,8 @@ class Sandbox:
         self._httpd = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)
         host, port = self._httpd.server_address[:2]
         self.endpoint_url = f"http://{host}:{port}"
-        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name="rootwizard-sandbox", daemon=True)
+        self._thread = threading.Thread(target=self._httpd.serve_forever, name="rootwizard-sandbox",
+                                        kwargs={"poll_interval": 0.05}, daemon=True)
         self._thread.start()
 
     def _seed(self) -> None:
@@ -322,7 +326,8 @@ class Sandbox:
                 iam.enable_mfa_device(UserName=spec.name, SerialNumber=serial,
                                       AuthenticationCode1="123456", AuthenticationCode2="654321")
             if spec.cert_age is not None:
-                iam.upload_signing_certificate(UserName=spec.name, CertificateBody=_self_signed_pem(spec.name))
+                iam.upload_signing_certificate(UserName=spec.name,
+                                               CertificateBody=_self_signed_pem(spec.name))
 
             # Backdate in the backend where the API cannot set times.
             user = backend.get_user(spec.name)
@@ -390,8 +395,8 @@ class Sandbox:
                 used = (_iso(user.password_last_used) if user.password_last_used
                         else NO_INFORMATION if user.password else NA)
                 keys = sorted((_moto_key(k) for k in user.access_keys), key=lambda k: k.created)
-                certs = sorted(((c.status == "Active", c.upload_date) for c in user.signing_certificates.values()),
-                               key=lambda c: c[1])
+                certs = sorted((c.status == "Active", c.upload_date)
+                               for c in user.signing_certificates.values())
                 rows.append({
                     "user": user.name, "arn": user.arn, "user_creation_time": _iso(user.create_date),
                     "password_enabled": _bool(user.password), "password_last_used": used,
@@ -408,7 +413,8 @@ class Sandbox:
             at = self.now()
             self._report = (format_report_csv(self.report_rows()), at)
         if first:
-            return {"State": "STARTED", "Description": "No report exists. Starting a new report generation task"}
+            return {"State": "STARTED",
+                    "Description": "No report exists. Starting a new report generation task"}
         return {"State": "COMPLETE"}
 
     def _get_report(self) -> dict[str, Any]:
@@ -452,8 +458,7 @@ def _self_signed_pem(name: str) -> str:
 
 _ACTIVE: dict[str, Sandbox] = {}
 _REGISTRY_LOCK = threading.Lock()
-_ORIGINALS: dict[str, Any] = {}  # method name -> stock function (None: none)
-_PATCHED: list[type] = []
+_SAVED: dict[str, tuple[type, Any]] = {}  # method name -> (class, stock function or None)
 _CONTACT_PATHS = ("{0}/getContactInformation$", "{0}/putContactInformation$")
 _added_paths: list[str] = []
 
@@ -510,7 +515,7 @@ def _account_put_contact_information(self: Any) -> Any:
 
 
 def _original(response: Any, name: str) -> Any:
-    return _ORIGINALS[name](response)
+    return _SAVED[name][1](response)
 
 
 def _install_patches() -> None:
@@ -526,8 +531,7 @@ def _install_patches() -> None:
         (AccountResponse, "put_contact_information"): _account_put_contact_information,
     }
     for (cls, name), func in patches.items():
-        _ORIGINALS[name] = cls.__dict__.get(name)
-        _PATCHED.append(cls)
+        _SAVED[name] = (cls, cls.__dict__.get(name))
         setattr(cls, name, func)
     for path in _CONTACT_PATHS:
         if path not in account_urls.url_paths:
@@ -538,13 +542,12 @@ def _install_patches() -> None:
 def _remove_patches() -> None:
     from moto.account import urls as account_urls
 
-    for cls, (name, original) in zip(_PATCHED, _ORIGINALS.items()):
+    for name, (cls, original) in _SAVED.items():
         if original is None:
             delattr(cls, name)
         else:
             setattr(cls, name, original)
-    _ORIGINALS.clear()
-    _PATCHED.clear()
+    _SAVED.clear()
     for path in _added_paths:
         account_urls.url_paths.pop(path, None)
     _added_paths.clear()
@@ -584,13 +587,15 @@ def _release(sandbox: Sandbox) -> None:
 
 def start_sandbox(now: datetime | None = None) -> Sandbox:
     """Start the moto server, seed the neglected account and return its handle.
-    ``now`` (timezone-aware) anchors the seeded timeline; default: the current time."""
+    ``now`` anchors the seeded timeline (naive = UTC); default: the current time.
+    Raises WizardError when moto is not installed."""
     try:
         import moto.server  # noqa: F401  (moto[server]: flask, werkzeug)
     except ImportError as err:
         raise WizardError("The demo needs moto, which is not installed.",
                           hint="Install the demo extra: pip install 'rootwizard[demo]'.") from err
-    sandbox = _claim(now or datetime.now(UTC))
+    now = now or datetime.now(UTC)
+    sandbox = _claim(now if now.tzinfo else now.replace(tzinfo=UTC))
     try:
         sandbox._serve()
         sandbox._seed()
