@@ -154,7 +154,13 @@ class SessionStore:
     def lock(self) -> bool:
         """Take the account's lock; False when another running wizard holds it."""
         self.prepare()
-        return self._lock.acquire()
+        if not self._lock.acquire():
+            return False
+        # Holding the lock, any temp file of ours is what a killed write left behind.
+        for stale in self.folder.glob(f".{SESSION_FILE}.*.tmp"):
+            if stale.is_file() and not stale.is_symlink():
+                stale.unlink()
+        return True
 
     def unlock(self) -> None:
         self._lock.release()
