@@ -19,10 +19,14 @@ from typing import Any
 
 MASK = "[REDACTED]"
 _SECRET_KEYS = re.compile(r"(secret|password|seed|code|token|qrcodepng|privatekey)", re.I)
-# AWS secret access keys: 40 base64-ish characters; AWS temporary tokens are long base64.
-_PATTERNS = [
-    re.compile(r"(?<![A-Za-z0-9/+=])[A-Za-z0-9/+=]{40}(?![A-Za-z0-9/+=])"),
-]
+# AWS secret access keys: a run of exactly 40 base64 characters mixing cases and digits.
+_SECRET_KEY_SHAPE = re.compile(r"(?<![A-Za-z0-9/+])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+])")
+
+
+def _mask_key_shape(m: re.Match[str]) -> str:
+    s = m.group(0)
+    mixed = any(c.isupper() for c in s) and any(c.islower() for c in s) and any(c.isdigit() for c in s)
+    return MASK if mixed else s
 
 _lock = threading.Lock()
 _secrets: set[str] = set()
@@ -64,9 +68,7 @@ def redact(text: str) -> str:
     for s in known:
         if s in text:
             text = text.replace(s, MASK)
-    for pat in _PATTERNS:
-        text = pat.sub(MASK, text)
-    return text
+    return _SECRET_KEY_SHAPE.sub(_mask_key_shape, text)
 
 
 def safe_params(params: dict[str, Any]) -> dict[str, Any]:
