@@ -112,7 +112,8 @@ class CredentialReport:
     line_numbers: list[int] = field(default_factory=list)
     dates: dict[str, datetime] = field(default_factory=dict)
     # (now, root facts, user facts) of the last analysis; rows are read-only once parsed.
-    _facts: tuple[datetime, Any, list[Any]] | None = field(default=None, init=False, repr=False, compare=False)
+    _analysis_cache: tuple[datetime, _User, list[_User]] | None = field(
+        default=None, init=False, repr=False, compare=False)
 
     @property
     def users(self) -> list[dict[str, str]]:
@@ -127,14 +128,13 @@ class CredentialReport:
     def time(self, value: str) -> datetime | None:
         """The datetime of a column value, or None for a placeholder (N/A, no_information,
         not_supported)."""
-        if value in _PLACEHOLDERS:
-            return None
-        when = self.dates.get(value)
-        if when is None:
-            try:
-                when = self.dates[value] = _parse_date(value)
-            except ValueError:
-                raise ReportFormatError(f"{_shorten(value)} is not a date ({_DATE_EXAMPLE})") from None
+        return None if value in _PLACEHOLDERS else self.dates.get(value) or self._parse(value)
+
+    def _parse(self, value: str) -> datetime:
+        try:
+            when = self.dates[value] = _parse_date(value)
+        except ValueError:
+            raise ReportFormatError(f"{_shorten(value)} is not a date ({_DATE_EXAMPLE})") from None
         return when
 
 
@@ -167,23 +167,23 @@ def _read_records(text: str) -> list[tuple[int, list[str]]]:
     return records
 
 
-def _column_index(header: list[str]) -> tuple[dict[str, int], list[str]]:
+def _column_index(header: list[str], line: int) -> tuple[dict[str, int], list[str]]:
     names = [h.strip() for h in header]
     known = set(REPORT_COLUMNS)
     if not known.intersection(names):
         raise ReportFormatError(
             "Not a credential report: the first line is not the report's header "
-            "(user,arn,user_creation_time,...).", line=1)
+            "(user,arn,user_creation_time,...).", line=line)
     index: dict[str, int] = {}
     for i, name in enumerate(names):
         if name in known and name in index:
-            raise ReportFormatError("The header names a column twice.", line=1, column=name)
+            raise ReportFormatError("The header names a column twice.", line=line, column=name)
         index.setdefault(name, i)
     missing = [c for c in REPORT_COLUMNS if c not in index]
     if missing:
         raise ReportFormatError(
             f"The credential report lacks required column{'s' if len(missing) > 1 else ''}: "
-            f"{', '.join(missing)}.", line=1, column=missing[0])
+            f"{', '.join(missing)}.", line=line, column=missing[0])
     return {c: index[c] for c in REPORT_COLUMNS}, [n for n in names if n not in known]
 
 
@@ -211,7 +211,7 @@ def _validate_row(row: dict[str, str], line: int, is_root: bool,
             except ValueError:
                 allowed = "".join(f" or {p}" for p in sorted(placeholders))
                 raise fail(f"{_shorten(value)} is not a date ({_DATE_EXAMPLE}){allowed}", column) from None
-            parsed = cache[value] = (when.isoformat(), when)
+            parsed = cache[value] = (value if value.endswith("+00:00") else when.isoformat(), when)
             dates[parsed[0]] = when
         row[column] = parsed[0]
     for prefix in ("access_key_1", "access_key_2", "cert_1", "cert_2"):
@@ -231,7 +231,7 @@ def parse_report(data: bytes | str) -> CredentialReport:
     if not records:
         raise ReportFormatError("The credential report is empty.")
     (header_line, header), body = records[0], records[1:]
-    index, extra = _column_index(header)
+    index, extra = _column_index(header, header_line)
     if not body:
         raise ReportFormatError(
             f"The credential report has a header but no rows; AWS always writes the {ROOT_USER} row.",
@@ -284,7 +284,7 @@ def _days(delta: timedelta) -> int:
 
 @dataclass(slots=True)
 class _Key:
-    """An access key that exists (its last_rotated is a date)."""
+    """An access key that exists (its last_rotated is a date), with the rules decided."""
 
     n: int
     active: bool
@@ -294,34 +294,31 @@ class _Key:
     used_ago: timedelta | None
     region: str
     service: str
+    old: bool = field(init=False)
+    never_used: bool = field(init=False)
+    unused: tuple[str, timedelta] | None = field(init=False)  # (measured from, duration) past 45 days
 
-    @property
-    def old(self) -> bool:
-        return self.active and self.age > OLD_KEY_AGE
-
-    @property
-    def never_used(self) -> bool:
-        return self.active and self.used_ago is None
-
-    @property
-    def unused(self) -> tuple[str, timedelta] | None:
-        """(time measured from, duration) when active and unused past the 45-day limit."""
-        if not self.active:
-            return None
+    def __post_init__(self) -> None:
+        self.old = self.active and self.age > OLD_KEY_AGE
+        self.never_used = self.active and self.used_ago is None
         since, gap = (self.last_rotated, self.age) if self.used_ago is None else (self.last_used, self.used_ago)
-        return (since, gap) if gap > UNUSED_CREDENTIAL_AGE else None
+        self.unused = (since, gap) if self.active and gap > UNUSED_CREDENTIAL_AGE else None
 
 
 @dataclass(slots=True)
 class _User:
     name: str
-    console: bool
+    password_enabled: str  # true, false or (root only) not_supported
     mfa: bool
     password_last_used: str
     password_used_ago: timedelta | None
     password_unused: tuple[str, timedelta] | None  # the 45-day rule, console passwords only
     keys: tuple[_Key, ...]
     certs: tuple[int, ...]  # numbers of the active signing certificates
+
+    @property
+    def console(self) -> bool:
+        return self.password_enabled == "true"
 
     @property
     def password_never_used(self) -> bool:
@@ -332,8 +329,7 @@ def _facts(report: CredentialReport, row: Mapping[str, str], now: datetime) -> _
     dates = report.dates
 
     def ago(value: str) -> timedelta | None:
-        when = dates.get(value) or report.time(value)
-        return None if when is None else now - when
+        return None if value in _PLACEHOLDERS else now - (dates.get(value) or report._parse(value))
 
     keys = []
     for n, (active, rotated, used, region, service) in enumerate(_KEY_COLUMNS, 1):
@@ -341,17 +337,17 @@ def _facts(report: CredentialReport, row: Mapping[str, str], now: datetime) -> _
         if age is not None:
             keys.append(_Key(n, row[active] == "true", row[rotated], age, row[used], ago(row[used]),
                              row[region], row[service]))
-    console = row["password_enabled"] == "true"
     used = row["password_last_used"]
     used_ago = ago(used)
     unused = None
-    if console:
+    if row["password_enabled"] == "true":
         since, gap = (used, used_ago) if used_ago is not None else (
             row["password_last_changed"], ago(row["password_last_changed"]))
         if gap is not None and gap > UNUSED_CREDENTIAL_AGE:
             unused = (since, gap)
     certs = tuple(n for n, column in _CERT_COLUMNS if row[column] == "true")
-    return _User(row["user"], console, row["mfa_active"] == "true", used, used_ago, unused, tuple(keys), certs)
+    return _User(row["user"], row["password_enabled"], row["mfa_active"] == "true", used, used_ago, unused,
+                 tuple(keys), certs)
 
 
 _KEY_COLUMNS = tuple(
@@ -372,9 +368,11 @@ def _all_facts(report: CredentialReport, now: datetime) -> tuple[_User, list[_Us
     now = _utc(now)
     if report.root is None:
         raise ReportFormatError(f"The credential report has no {ROOT_USER} row.")
-    if report._facts is None or report._facts[0] != now:
-        report._facts = (now, _facts(report, report.root, now), [_facts(report, r, now) for r in report.users])
-    return report._facts[1], report._facts[2]
+    cache = report._analysis_cache
+    if cache is None or cache[0] != now:
+        cache = report._analysis_cache = (
+            now, _facts(report, report.root, now), [_facts(report, r, now) for r in report.users])
+    return cache[1], cache[2]
 
 
 def analyse(report: CredentialReport, now: datetime) -> dict[str, Any]:
@@ -634,7 +632,7 @@ def _key_text(key: _Key) -> str:
     return f"{'active' if key.active else 'inactive'}, {_days(key.age)} d, {used}"
 
 
-def _table_row(u: _User, row: Mapping[str, str], is_root: bool) -> UserRow:
+def _table_row(u: _User, is_root: bool) -> UserRow:
     key_text = ["—", "—"]
     old = unused = never = inactive = False
     active = 0
@@ -659,16 +657,14 @@ def _table_row(u: _User, row: Mapping[str, str], is_root: bool) -> UserRow:
         (inactive, "inactive key"),
         (bool(u.certs), "cert"),
     )
-    return UserRow(u.name, _YES_NO[row["password_enabled"]], _YES_NO[row["mfa_active"]], password,
+    return UserRow(u.name, _YES_NO[u.password_enabled], "yes" if u.mfa else "no", password,
                    key_text[0], key_text[1], [tag for on, tag in tags if on])
 
 
 def user_table(report: CredentialReport, now: datetime) -> list[UserRow]:
     """Display rows for a table: the root user first, then each IAM user in report order."""
     root, users = _all_facts(report, now)
-    rows = [_table_row(root, report.root, True)]  # type: ignore[arg-type]
-    rows.extend(_table_row(u, row, False) for u, row in zip(users, report.users))
-    return rows
+    return [_table_row(root, True), *(_table_row(u, False) for u in users)]
 
 
 # --- synthetic reports ---------------------------------------------------------------
