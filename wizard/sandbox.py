@@ -109,7 +109,7 @@ _USERS: tuple[_User, ...] = (
           keys=(_Key(400, (1, "cloudformation", "us-west-2")),), cert_age=1400),
 )
 _ACCOUNT_AGE, _OPERATOR_AGE = 2200, 45
-_ROOT_KEY = _Key(1800, (2, "ec2", "us-east-1"))
+_ROOT_KEY_AGE, _ROOT_KEY_USED = 1800, (2.0, "ec2", "us-east-1")  # (days ago, service, region)
 _ROOT_PASSWORD = (2200, 9)
 _ADMIN_POLICY = {
     "Path": "/", "DefaultVersionId": "v1",
@@ -294,7 +294,7 @@ class Sandbox:
         self._thread.start()
 
     def _seed(self) -> None:
-        from moto.iam.models import AccessKeyLastUsed, AWSManagedPolicy
+        from moto.iam.models import AWSManagedPolicy
         from moto.iam.utils import generate_access_key_id_from_account_id
 
         backend = self._backend()
@@ -310,50 +310,54 @@ class Sandbox:
         iam = self.session().client("iam", endpoint_url=self.endpoint_url)
         iam.attach_user_policy(UserName=OPERATOR, PolicyArn=ADMIN_POLICY_ARN)
         for spec in _USERS:
-            iam.create_user(UserName=spec.name, Path=spec.path)
-            keys = [iam.create_access_key(UserName=spec.name)["AccessKey"] for _ in spec.keys]
-            for made, ks in zip(keys, spec.keys):
-                if not ks.active:
-                    iam.update_access_key(UserName=spec.name, AccessKeyId=made["AccessKeyId"],
-                                          Status="Inactive")
-            if spec.password:
-                iam.create_login_profile(UserName=spec.name, Password="Demo-password-1!")
-            if spec.console_removed:
-                iam.delete_login_profile(UserName=spec.name)
-            if spec.mfa:
-                serial = iam.create_virtual_mfa_device(VirtualMFADeviceName=spec.name)[
-                    "VirtualMFADevice"]["SerialNumber"]
-                iam.enable_mfa_device(UserName=spec.name, SerialNumber=serial,
-                                      AuthenticationCode1="123456", AuthenticationCode2="654321")
-            if spec.cert_age is not None:
-                iam.upload_signing_certificate(UserName=spec.name,
-                                               CertificateBody=_self_signed_pem(spec.name))
+            self._seed_user(iam, backend, spec)
 
-            # Backdate in the backend where the API cannot set times.
-            user = backend.get_user(spec.name)
-            user.create_date = _naive(self._ago(spec.age))
-            for key, ks in zip(sorted(user.access_keys, key=lambda k: k.create_date), spec.keys):
-                key.create_date = _naive(self._ago(ks.age))
-                if ks.used:
-                    days, service, region = ks.used
-                    key.last_used = AccessKeyLastUsed(_naive(self._ago(days)), service, region)
-            if spec.password:
-                changed, used = spec.password
-                if user.password:
-                    self._passwords[spec.name] = (user.password, self._ago(changed))
-                user.password_last_used = _naive(self._ago(used)) if used is not None else None
-            for serial, device in user.mfa_devices.items():
-                device.enable_date = _naive(self._ago(spec.age / 2))
-                backend.virtual_mfa_devices[serial].enable_date = device.enable_date
-            for cert in user.signing_certificates.values():
-                cert.upload_date = _naive(self._ago(spec.cert_age or 0))
-
-        days, service, region = _ROOT_KEY.used  # type: ignore[misc]
+        days, service, region = _ROOT_KEY_USED
         root_key_id = generate_access_key_id_from_account_id(self.account_id, prefix="AKIA")
-        self._root.access_keys = [AccessKeyInfo(root_key_id, True, self._ago(_ROOT_KEY.age),
+        self._root.access_keys = [AccessKeyInfo(root_key_id, True, self._ago(_ROOT_KEY_AGE),
                                                 self._ago(days), region, service)]
         self._root.password_last_changed = self._ago(_ROOT_PASSWORD[0])
         self._root.password_last_used = self._ago(_ROOT_PASSWORD[1])
+
+    def _seed_user(self, iam: Any, backend: Any, spec: _User) -> None:
+        """Create one user through the API, then backdate in the backend where the API
+        cannot set times."""
+        from moto.iam.models import AccessKeyLastUsed
+
+        iam.create_user(UserName=spec.name, Path=spec.path)
+        for ks in spec.keys:
+            made = iam.create_access_key(UserName=spec.name)["AccessKey"]
+            if not ks.active:
+                iam.update_access_key(UserName=spec.name, AccessKeyId=made["AccessKeyId"],
+                                      Status="Inactive")
+        if spec.password:
+            iam.create_login_profile(UserName=spec.name, Password="Demo-password-1!")
+        if spec.console_removed:
+            iam.delete_login_profile(UserName=spec.name)
+        if spec.mfa:
+            device = iam.create_virtual_mfa_device(VirtualMFADeviceName=spec.name)["VirtualMFADevice"]
+            iam.enable_mfa_device(UserName=spec.name, SerialNumber=device["SerialNumber"],
+                                  AuthenticationCode1="123456", AuthenticationCode2="654321")
+        if spec.cert_age is not None:
+            iam.upload_signing_certificate(UserName=spec.name, CertificateBody=_self_signed_pem(spec.name))
+
+        user = backend.get_user(spec.name)
+        user.create_date = _naive(self._ago(spec.age))
+        for key, ks in zip(sorted(user.access_keys, key=lambda k: k.create_date), spec.keys):
+            key.create_date = _naive(self._ago(ks.age))
+            if ks.used:
+                days, service, region = ks.used
+                key.last_used = AccessKeyLastUsed(_naive(self._ago(days)), service, region)
+        if spec.password:
+            changed, used = spec.password
+            if user.password:
+                self._passwords[spec.name] = (user.password, self._ago(changed))
+            user.password_last_used = _naive(self._ago(used)) if used is not None else None
+        for serial, mfa in user.mfa_devices.items():
+            mfa.enable_date = _naive(self._ago(spec.age / 2))
+            backend.virtual_mfa_devices[serial].enable_date = mfa.enable_date
+        for cert in user.signing_certificates.values():
+            cert.upload_date = _naive(self._ago(spec.cert_age or 0))
 
     def _assign_root_mfa(self, now: datetime) -> None:
         backend = self._backend()
