@@ -46,7 +46,7 @@ class RootWizardApp(App):
         super().__init__()
         self.ctx = ctx
         self.resume_without_asking = resume
-        if ctx.sandbox is not None:
+        if ctx.demo:
             self.sub_title = "SANDBOX"
 
     def on_mount(self) -> None:

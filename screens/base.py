@@ -41,7 +41,7 @@ class Banner(Static):
         app: RootWizardApp = self.app  # type: ignore[assignment]
         ctx = app.ctx
         parts = ["rootwizard"]
-        if ctx.sandbox is not None:
+        if ctx.demo:
             parts.insert(0, "SANDBOX (simulated account, not AWS)")
             self.add_class("sandbox")
         if ctx.checklist is not None:

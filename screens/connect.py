@@ -16,9 +16,9 @@ from wizard.context import OpenResult
 from wizard.verify import reverify
 
 
-def _identity_and_skew(aws) -> tuple[Identity, float | None]:  # noqa: ANN001
-    ident = aws.identity()
-    return ident, aws.clock_skew()
+def _identity_and_skew(ctx) -> tuple[Identity, float | None]:  # noqa: ANN001
+    ident = ctx.connect()
+    return ident, ctx.aws.clock_skew()
 
 
 class ConnectScreen(StepScreen):
@@ -26,9 +26,12 @@ class ConnectScreen(StepScreen):
 
     def compose_body(self) -> ComposeResult:
         s = self.ctx.aws.settings
-        where = [f"profile {s.profile}" if s.profile else "the default credential chain",
-                 f"region {s.region}" if s.region else "the configured region",
-                 f"endpoint {s.endpoint_url}" if s.endpoint_url else ""]
+        if self.ctx.demo:
+            where = ["the SANDBOX account (a simulated account on moto, not AWS)"]
+        else:
+            where = [f"profile {s.profile}" if s.profile else "the default credential chain",
+                     f"region {s.region}" if s.region else "the configured region",
+                     f"endpoint {s.endpoint_url}" if s.endpoint_url else ""]
         yield Static("Connecting with " + ", ".join(w for w in where if w) + " …", id="connect-info")
         yield Static("", id="identity")
         yield Static("", id="root-warning", classes="warning hidden")
@@ -43,7 +46,7 @@ class ConnectScreen(StepScreen):
 
     def connect(self) -> None:
         self.query_one("#retry").add_class("hidden")
-        self.run_aws(_identity_and_skew, self.ctx.aws, then=self._connected, group="connect")
+        self.run_aws(_identity_and_skew, self.ctx, then=self._connected, group="connect")
 
     def on_aws_error(self, error: BaseException | None) -> None:
         self.query_one("#retry").remove_class("hidden")
@@ -54,6 +57,8 @@ class ConnectScreen(StepScreen):
 
     def _connected(self, result: tuple[Identity, float | None]) -> None:
         ident, skew = result
+        self.query_one("#connect-info", Static).update(
+            "Connected to the SANDBOX account (simulated, not AWS)." if self.ctx.demo else "Connected.")
         self.query_one("#identity", Static).update(
             f"Account ID:  {ident.account_id}\nCaller ARN:  {ident.arn}")
         if ident.is_root:

@@ -122,11 +122,18 @@ class Runtime:
             setup_log_file(args.log_file)
         self.state_dir = default_state_dir(args.state_dir)
 
+    def settings(self):  # noqa: ANN201
+        from wizard.aws import ConnectionSettings
+
+        a = self.args
+        return ConnectionSettings(profile=a.profile, region=a.region,
+                                  endpoint_url=os.environ.get("AWS_ENDPOINT_URL") or None)
+
     def aws(self):  # noqa: ANN201
         from wizard.aws import AwsAccess, ConnectionSettings
 
         a = self.args
-        if a.demo:
+        if a.demo:  # subcommands: start it now (the TUI starts it in a worker instead)
             from wizard.sandbox import start_sandbox
 
             self.sandbox = start_sandbox()
@@ -134,8 +141,7 @@ class Runtime:
             return AwsAccess(ConnectionSettings(region=sb.region, endpoint_url=sb.endpoint_url,
                                                 access_key_id=sb.access_key_id,
                                                 secret_access_key=sb.secret_access_key))
-        return AwsAccess(ConnectionSettings(profile=a.profile, region=a.region,
-                                            endpoint_url=os.environ.get("AWS_ENDPOINT_URL") or None))
+        return AwsAccess(self.settings())
 
     def close(self) -> None:
         if self.sandbox is not None:
@@ -147,10 +153,12 @@ def cmd_tui(rt: Runtime) -> int:
     from screens.app import RootWizardApp
     from wizard.context import WizardContext
 
-    aws = rt.aws()
-    ctx = WizardContext(aws=aws, state_dir=rt.state_dir, sandbox=rt.sandbox)
-    rt.sandbox = None  # the app closes it
-    app = RootWizardApp(ctx, resume=rt.args.resume)
+    from wizard.aws import AwsAccess
+
+    a = rt.args
+    # With --demo the sandbox starts in the connect worker, after the first screen is drawn.
+    ctx = WizardContext(aws=AwsAccess(rt.settings()), state_dir=rt.state_dir, demo=a.demo)
+    app = RootWizardApp(ctx, resume=a.resume)
     result = app.run()
     if app.return_code:
         return app.return_code

@@ -31,6 +31,7 @@ class WizardContext:
     aws: AwsAccess
     state_dir: Path
     sandbox: Any = None
+    demo: bool = False            # run on the sandbox account (started by connect())
     identity: Identity | None = None
     checklist: Checklist | None = None
     store: SessionStore | None = None
@@ -38,7 +39,25 @@ class WizardContext:
     analysis: dict[str, Any] | None = None
     cache: dict[str, Any] = field(default_factory=dict)  # per-step reads, dropped on re-verify
 
+    def __post_init__(self) -> None:
+        if self.sandbox is not None:
+            self.demo = True
+
     # -- opening -----------------------------------------------------------------------------
+    def connect(self) -> Identity:
+        """Blocking (run it in a worker): start the sandbox when asked to, then ask AWS who
+        is calling. Nothing heavy (boto3, moto) is imported before this runs."""
+        if self.demo and self.sandbox is None:
+            from wizard.aws import ConnectionSettings
+            from wizard.sandbox import start_sandbox
+
+            sb = start_sandbox()
+            self.sandbox = sb
+            self.aws.settings = ConnectionSettings(
+                region=sb.region, endpoint_url=sb.endpoint_url, access_key_id=sb.access_key_id,
+                secret_access_key=sb.secret_access_key, max_attempts=self.aws.settings.max_attempts)
+        return self.aws.identity()
+
     def open_session(self, identity: Identity) -> OpenResult:
         self.identity = identity
         self.store = SessionStore(self.state_dir, identity.account_id)
