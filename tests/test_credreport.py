@@ -548,6 +548,11 @@ def test_user_table_rows():
     assert (gone.console, gone.password_last_used, gone.flags) == ("no", "5 d ago", [])
 
 
+def test_user_table_shows_a_future_time_as_zero_days_ago():
+    (_, row) = user_table(report_of(console("skew", -DAY, **key(1, DAY, -2 * DAY))), NOW)
+    assert (row.password_last_used, row.key1) == ("0 d ago", "active, 1 d, used 0 d ago")
+
+
 def test_user_table_matches_analysis_on_a_large_report():
     report = parse_report(generate_synthetic_report(2000, NOW, seed=7))
     result = analyse(report, NOW)

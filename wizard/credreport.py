@@ -325,6 +325,13 @@ class _User:
         return self.console and self.password_last_used == NO_INFORMATION
 
 
+_KEY_COLUMNS = tuple(
+    tuple(f"access_key_{n}_{c}" for c in ("active", "last_rotated", "last_used_date", "last_used_region",
+                                          "last_used_service"))
+    for n in (1, 2))
+_CERT_COLUMNS = ((1, "cert_1_active"), (2, "cert_2_active"))
+
+
 def _facts(report: CredentialReport, row: Mapping[str, str], now: datetime) -> _User:
     dates = report.dates
 
@@ -348,13 +355,6 @@ def _facts(report: CredentialReport, row: Mapping[str, str], now: datetime) -> _
     certs = tuple(n for n, column in _CERT_COLUMNS if row[column] == "true")
     return _User(row["user"], row["password_enabled"], row["mfa_active"] == "true", used, used_ago, unused,
                  tuple(keys), certs)
-
-
-_KEY_COLUMNS = tuple(
-    tuple(f"access_key_{n}_{c}" for c in ("active", "last_rotated", "last_used_date", "last_used_region",
-                                          "last_used_service"))
-    for n in (1, 2))
-_CERT_COLUMNS = ((1, "cert_1_active"), (2, "cert_2_active"))
 
 
 def _utc(now: datetime) -> datetime:
@@ -627,8 +627,13 @@ class UserRow:
 _YES_NO = {"true": "yes", "false": "no", NOT_SUPPORTED: "n/a"}
 
 
+def _ago_text(delta: timedelta) -> str:
+    """``N d ago``; a time after ``now`` (clock skew) reads as 0 d ago."""
+    return f"{max(0, _days(delta))} d ago"
+
+
 def _key_text(key: _Key) -> str:
-    used = "never used" if key.used_ago is None else f"used {_days(key.used_ago)} d ago"
+    used = "never used" if key.used_ago is None else f"used {_ago_text(key.used_ago)}"
     return f"{'active' if key.active else 'inactive'}, {_days(key.age)} d, {used}"
 
 
@@ -644,7 +649,7 @@ def _table_row(u: _User, is_root: bool) -> UserRow:
         unused |= k.unused is not None
         never |= k.never_used
     if u.password_used_ago is not None:
-        password = f"{_days(u.password_used_ago)} d ago"
+        password = _ago_text(u.password_used_ago)
     else:
         password = {NO_INFORMATION: "never", NA: "—"}.get(u.password_last_used, u.password_last_used)
     tags = (
