@@ -17,9 +17,14 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from wizard.errors import InputError
+from wizard.errors import InputError, WizardError
+
+if TYPE_CHECKING:
+    from collections.abc import Collection
+
+    from wizard.aws import AwsAccess
 
 NO_POLICY_TEXT = (
     "No password policy: AWS applies its default, at least 8 characters and three of four "
@@ -351,3 +356,67 @@ def cis_compliance(policy: Policy | None) -> list[tuple[str, bool]]:
         ("CIS 1.7 (v5) / 2.8 (v7): minimum password length of at least 14", length >= 14),
         ("CIS 1.8 (v5) / 2.9 (v7): password reuse prevention of 24", reuse >= 24),
     ]
+
+
+# -- flow: read, apply and verify through AWS (wizard.aws makes the calls) -------------------
+
+APPLY_SOURCE = "iam:UpdateAccountPasswordPolicy, read back with iam:GetAccountPasswordPolicy"
+
+
+class ReadBackMismatch(WizardError):
+    """AWS accepted the update but reads back a different policy. ``fields`` lists the API
+    names that differ; ``evidence`` holds before and the read-back after."""
+
+    def __init__(self, fields: list[str], evidence: dict[str, Any]) -> None:
+        labels = ", ".join(FIELD[name].label for name in fields)
+        super().__init__(
+            f"The policy read back from AWS differs from the one sent in: {labels}.",
+            hint="The step is not done. Reload the current policy and apply again.")
+        self.fields = fields
+        self.evidence = evidence
+
+
+def read_policy(aws: AwsAccess) -> Policy | None:
+    """The account's password policy; None when it has none (NoSuchEntity)."""
+    return Policy.from_api(aws.get_password_policy())
+
+
+def _read_back(actual_api: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    if actual_api is None:
+        return None
+    return {spec.name: _api_value(spec, actual_api) for spec in FIELDS}
+
+
+def apply_policy(aws: AwsAccess, proposed: Policy, current: Policy | None,
+                 confirmed_weakening: Collection[str] = ()) -> dict[str, Any]:
+    """Replace the account's policy with ``proposed`` and verify it by reading it back.
+
+    Refuses (InputError, nothing sent) when a field is weaker than ``current`` without
+    its name in ``confirmed_weakening``, and (WizardError) when the policy in AWS no
+    longer equals ``current``: the diff the operator approved would be stale. The update
+    sends every field (the call replaces the whole policy). Returns the evidence
+    {"before", "after", "read_back_matches": True, "weakened_confirmed", "source"};
+    raises ReadBackMismatch when the read-back differs."""
+    weak = weakened_fields(current, proposed)
+    unconfirmed = [name for name in weak if name not in confirmed_weakening]
+    if unconfirmed:
+        raise InputError(
+            "Weaker than the current policy and not confirmed: "
+            + ", ".join(FIELD[name].label for name in unconfirmed) + ". Nothing was changed.",
+            field=unconfirmed[0], hint="Confirm the weakening explicitly, or keep the current value.")
+    if read_policy(aws) != current:
+        raise WizardError("The password policy in AWS changed since it was read. Nothing was changed.",
+                          hint="Reload the current policy, review the diff and apply again.")
+    aws.update_password_policy(proposed.to_api_params())
+    actual = aws.get_password_policy()
+    mismatches = readback_mismatches(proposed, actual)
+    evidence = {
+        "before": None if current is None else current.as_dict(),
+        "after": _read_back(actual),
+        "read_back_matches": not mismatches,
+        "weakened_confirmed": weak,
+        "source": APPLY_SOURCE,
+    }
+    if mismatches:
+        raise ReadBackMismatch(mismatches, evidence)
+    return evidence
