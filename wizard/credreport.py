@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import operator
 import random
 import re
 from collections.abc import Iterable, Mapping
@@ -74,6 +75,9 @@ _DATE_COLUMNS: dict[str, frozenset[str]] = {
     **{f"access_key_{n}_{c}": frozenset({NA}) for n in (1, 2) for c in ("last_rotated", "last_used_date")},
     **{f"cert_{n}_last_rotated": frozenset({NA}) for n in (1, 2)},
 }
+_DATE_ITEMS = tuple(_DATE_COLUMNS.items())
+_ACTIVE_ROTATED = tuple((f"{p}_active", f"{p}_last_rotated", p.replace("_", " "))
+                        for p in ("access_key_1", "access_key_2", "cert_1", "cert_2"))
 # Only the root row may say not_supported, and only here (AWS-FACTS §2).
 _ROOT_NOT_SUPPORTED = frozenset({"password_enabled", "password_last_changed", "password_next_rotation"})
 _PLACEHOLDERS = frozenset({NA, NO_INFORMATION, NOT_SUPPORTED})
@@ -86,9 +90,16 @@ _DATE_EXAMPLE = "ISO 8601 with an offset, like 2026-11-23T18:02:11+00:00"
 def _parse_date(text: str) -> datetime:
     """A report timestamp as an aware UTC datetime. Strict: ``YYYY-MM-DDTHH:MM:SS`` and an
     offset (``Z`` or ``±HH:MM``); a time without an offset is refused, not guessed."""
-    if _DATE_RE.fullmatch(text):
+    # Fast path for AWS's own form (YYYY-MM-DDTHH:MM:SS+00:00): fixed positions, ASCII digits.
+    utc_form = (len(text) == 25 and text.endswith("+00:00") and text[4] == "-" and text[7] == "-"
+                and text[10] == "T" and text[13] == ":" and text[16] == ":"
+                and text[:4].isdigit() and text[5:7].isdigit() and text[8:10].isdigit()
+                and text[11:13].isdigit() and text[14:16].isdigit() and text[17:19].isdigit()
+                and text.isascii())
+    if utc_form or _DATE_RE.fullmatch(text):
         try:
-            return datetime.fromisoformat(text).astimezone(timezone.utc)
+            when = datetime.fromisoformat(text)
+            return when if utc_form else when.astimezone(timezone.utc)
         except (ValueError, OverflowError):
             pass
     raise ValueError(text)
@@ -160,7 +171,7 @@ def _read_records(text: str) -> list[tuple[int, list[str]]]:
     records = []
     try:
         for fields in reader:
-            if any(f.strip() for f in fields):
+            if len(fields) > 1 or (fields and fields[0].strip()):
                 records.append((reader.line_num, fields))
     except csv.Error as err:
         raise ReportFormatError(f"Not a valid CSV file: {err}.", line=reader.line_num + 1) from None
@@ -195,12 +206,14 @@ def _validate_row(row: dict[str, str], line: int, is_root: bool,
 
     for column in _BOOL_COLUMNS:
         value = row[column]
+        if value == "true" or value == "false":
+            continue
         lowered = value.lower()
         if lowered in ("true", "false"):
             row[column] = lowered
         elif not (is_root and value == NOT_SUPPORTED and column in _ROOT_NOT_SUPPORTED):
             raise fail(f"{_shorten(value)} is not true or false", column)
-    for column, placeholders in _DATE_COLUMNS.items():
+    for column, placeholders in _DATE_ITEMS:
         value = row[column]
         if value in placeholders or (is_root and value == NOT_SUPPORTED and column in _ROOT_NOT_SUPPORTED):
             continue
@@ -214,9 +227,9 @@ def _validate_row(row: dict[str, str], line: int, is_root: bool,
             parsed = cache[value] = (value if value.endswith("+00:00") else when.isoformat(), when)
             dates[parsed[0]] = when
         row[column] = parsed[0]
-    for prefix in ("access_key_1", "access_key_2", "cert_1", "cert_2"):
-        if row[f"{prefix}_active"] == "true" and row[f"{prefix}_last_rotated"] == NA:
-            raise fail(f"an active {prefix.replace('_', ' ')} has no date", f"{prefix}_last_rotated")
+    for active, rotated, label in _ACTIVE_ROTATED:
+        if row[active] == "true" and row[rotated] == NA:
+            raise fail(f"an active {label} has no date", rotated)
     if not is_root and row["password_enabled"] == "true":
         if row["password_last_used"] == NA:
             raise fail("a user with a password has N/A (no password) here", "password_last_used")
@@ -240,6 +253,7 @@ def parse_report(data: bytes | str) -> CredentialReport:
     cache: dict[str, tuple[str, datetime]] = {}
     seen: set[str] = set()
     width = len(header)
+    pick = operator.itemgetter(*(index[c] for c in REPORT_COLUMNS))
     for number, (line, fields) in enumerate(body):
         if len(fields) != width:
             if len(fields) < width and number == len(body) - 1 and number > 0:
@@ -247,7 +261,7 @@ def parse_report(data: bytes | str) -> CredentialReport:
                     f"Line {line} is truncated ({len(fields)} of {width} fields); that row was skipped.")
                 break
             raise ReportFormatError(f"The row has {len(fields)} fields, the header has {width}.", line=line)
-        row = {c: fields[i] for c, i in index.items()}
+        row = dict(zip(REPORT_COLUMNS, pick(fields)))
         user = row["user"]
         if number == 0 and user != ROOT_USER:
             raise ReportFormatError(f"The first row must be {ROOT_USER}, found {_shorten(user)}.",
