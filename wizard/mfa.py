@@ -1,0 +1,413 @@
+"""Virtual MFA for an IAM user, by API: the one flow behind the TUI step and
+``rootwizard mfa enroll``.
+
+1. Choose a user (console users without MFA first) or create the first administrator
+   (user, an ``Admins`` group with AdministratorAccess, membership), one confirmed action
+   at a time.
+2. iam:CreateVirtualMFADevice; the QR code is drawn from an otpauth URI built from the
+   seed (never from AWS's QRCodePNG).
+3. Two consecutive codes are checked locally (TwoCodeCheck: moto, and a typo, would get
+   through otherwise), then iam:EnableMFADevice with the same codes, then
+   iam:ListMFADevices must show the serial. The evidence is the serial, never the seed.
+4. Cancelled or failed after creation: the unassigned device is deleted, so no orphan is
+   left; orphans from an earlier crash are found with ListVirtualMFADevices(Unassigned).
+
+The seed lives in the Enrollment in memory only and is dropped on completion or cancel.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from wizard.aws import AwsAccess
+from wizard.errors import AlreadyExistsError, AwsError, InputError, NotFoundError, WizardError
+from wizard.keystore import SaveResult, SeedBackup
+from wizard.totp import (
+    SUBMIT_ADVICE,
+    AcceptedPair,
+    CodeRejected,
+    TwoCodeCheck,
+    aws_otpauth_uri,
+    group4,
+    normalize_code,
+)
+
+ADMINS_GROUP = "Admins"
+ADMIN_POLICY_ARN = "arn:aws:iam::aws:policy/AdministratorAccess"
+DEFAULT_ADMIN_USER = "admin"
+# IAM name rules: user names 1-64, virtual MFA device names 1-226 characters of [\w+=,.@-].
+_IAM_NAME = re.compile(r"[\w+=,.@-]+", re.ASCII)
+USER_NAME_MAX = 64
+DEVICE_NAME_MAX = 226
+
+
+def validate_name(text: str, *, field: str, max_len: int) -> str:
+    """An IAM user or device name, stripped; raises InputError(field=field)."""
+    name = text.strip()
+    what = "user name" if field == "user" else "device name"
+    if not name:
+        raise InputError(f"Enter a {what}.", field=field)
+    if len(name) > max_len:
+        raise InputError(f"A {what} has at most {max_len} characters (this one has {len(name)}).",
+                         field=field)
+    if not _IAM_NAME.fullmatch(name):
+        raise InputError(f"A {what} may only use letters, digits and + = , . @ _ -", field=field)
+    return name
+
+
+def validate_user_name(text: str) -> str:
+    return validate_name(text, field="user", max_len=USER_NAME_MAX)
+
+
+def validate_device_name(text: str, default: str = "") -> str:
+    """The device name, or ``default`` (the user name) when left empty."""
+    return validate_name(text.strip() or default, field="device_name", max_len=DEVICE_NAME_MAX)
+
+
+# --- Choosing the user ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Candidate:
+    name: str
+    console: bool
+    has_mfa: bool
+
+    @property
+    def label(self) -> str:
+        access = "console password" if self.console else "no console password"
+        return f"{self.name}  ({access}, {'has MFA' if self.has_mfa else 'NO MFA'})"
+
+
+def candidate_users(aws: AwsAccess, analysis: Mapping[str, Any] | None = None) -> list[Candidate]:
+    """IAM users, console users without MFA first, then others without MFA, then users
+    that already have MFA (AWS allows up to eight devices per user). With a credential
+    report analysis of this run the facts come from it; otherwise from GetLoginProfile
+    and ListMFADevices per user."""
+    names = [u["UserName"] for u in aws.list_users()]
+    if analysis is not None:
+        console, with_mfa = set(analysis.get("console_users", ())), set(analysis.get("users_with_mfa", ()))
+        users = [Candidate(n, n in console, n in with_mfa) for n in names]
+    else:
+        users = [Candidate(n, aws.has_login_profile(n), bool(aws.list_mfa_devices(n))) for n in names]
+    return sorted(users, key=lambda c: (c.has_mfa, not c.console, c.name.lower()))
+
+
+# --- The first administrator ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AdminAction:
+    """One change still needed to give ``user`` administrator access through a group."""
+
+    kind: str  # "create_user" | "create_group" | "attach_policy" | "add_member"
+    user: str
+    group: str = ADMINS_GROUP
+
+    @property
+    def text(self) -> str:
+        return {
+            "create_user": f"Create the IAM user {self.user!r} (iam:CreateUser). It gets no password "
+                           "and no access key: sign-in credentials are set separately.",
+            "create_group": f"Create the IAM group {self.group!r} (iam:CreateGroup).",
+            "attach_policy": f"Attach the AWS managed policy AdministratorAccess to the group "
+                             f"{self.group!r} (iam:AttachGroupPolicy, {ADMIN_POLICY_ARN}).",
+            "add_member": f"Add {self.user!r} to the group {self.group!r} (iam:AddUserToGroup).",
+        }[self.kind]
+
+
+def plan_admin_user(aws: AwsAccess, user_name: str) -> list[AdminAction]:
+    """The actions still needed for ``user_name`` to be an administrator through the
+    ``Admins`` group, in order; empty when everything is already in place."""
+    user = validate_user_name(user_name)
+    plan: list[AdminAction] = []
+    try:
+        aws.get_user(user)
+        user_exists = True
+    except NotFoundError:
+        user_exists = False
+        plan.append(AdminAction("create_user", user))
+    group = aws.get_group(ADMINS_GROUP)
+    if group is None:
+        plan += [AdminAction("create_group", user), AdminAction("attach_policy", user)]
+    else:
+        attached = {p["PolicyArn"] for p in aws.list_attached_group_policies(ADMINS_GROUP)}
+        if ADMIN_POLICY_ARN not in attached:
+            plan.append(AdminAction("attach_policy", user))
+    members = {u["UserName"] for u in (group or {}).get("Users", [])}
+    if not user_exists or user not in members:
+        plan.append(AdminAction("add_member", user))
+    return plan
+
+
+def execute_admin_action(aws: AwsAccess, action: AdminAction) -> None:
+    if action.kind == "create_user":
+        aws.create_user(action.user)
+    elif action.kind == "create_group":
+        aws.create_group(action.group)
+    elif action.kind == "attach_policy":
+        aws.attach_group_policy(action.group, ADMIN_POLICY_ARN)
+    elif action.kind == "add_member":
+        aws.add_user_to_group(action.group, action.user)
+    else:
+        raise ValueError(action.kind)
+
+
+# --- Enrolment ------------------------------------------------------------------------------
+
+
+@dataclass(eq=False)
+class Enrollment:
+    """A virtual device created for ``user`` and not yet enabled. The seed is held here
+    (and in the code check) in memory only; ``wipe()`` drops both."""
+
+    user: str
+    device_name: str
+    serial: str
+    account_id: str
+    _seed: str | None = field(repr=False)
+    check: TwoCodeCheck = field(repr=False)
+    enabled: bool = False
+    deleted: bool = False
+
+    def __repr__(self) -> str:
+        state = "wiped" if self._seed is None else "held"
+        return f"Enrollment(user={self.user!r}, serial={self.serial!r}, seed={state})"
+
+    @property
+    def active(self) -> bool:
+        return self._seed is not None
+
+    @property
+    def seed(self) -> str:
+        if self._seed is None:
+            raise WizardError("The MFA secret was dropped: start this step again.")
+        return self._seed
+
+    @property
+    def uri(self) -> str:
+        """The otpauth URI for the QR code, labelled as AWS labels its own."""
+        return aws_otpauth_uri(self.seed, self.device_name, self.account_id)
+
+    def secret_text(self) -> str:
+        """The secret key in groups of 4, for manual entry; only shown on request."""
+        return group4(self.seed)
+
+    def wipe(self) -> None:
+        self._seed = None
+        self.check.wipe()
+
+
+def start_enrollment(aws: AwsAccess, user: str, device_name: str, *, account_id: str | None = None,
+                     **check_options: Any) -> Enrollment:
+    """Create the virtual device (iam:CreateVirtualMFADevice). The user must exist.
+    Raises AlreadyExistsError when the device name is taken (see free_device_name)."""
+    user = validate_user_name(user)
+    device_name = validate_device_name(device_name, user)
+    aws.get_user(user)  # NotFoundError before anything is created
+    account = account_id or aws.identity().account_id
+    serial, seed = aws.create_virtual_mfa_device(device_name)
+    try:
+        check = TwoCodeCheck(seed, **check_options)
+    except InputError:
+        _delete_quietly(aws, serial)
+        raise WizardError("AWS returned a secret key that is not valid base32; the device was deleted.")
+    return Enrollment(user, device_name, serial, account, seed, check)
+
+
+def free_device_name(aws: AwsAccess, name: str) -> str:
+    """A device name like ``name`` that no virtual device of the account uses yet."""
+    taken = {d["SerialNumber"].rsplit("/", 1)[-1] for d in aws.list_virtual_mfa_devices("Any")}
+    for n in range(2, 1000):
+        candidate = f"{name[:DEVICE_NAME_MAX - 4]}-{n}"
+        if candidate not in taken:
+            return candidate
+    raise WizardError("No free device name found: choose one yourself.")
+
+
+def check_codes(enrollment: Enrollment, code1: str, code2: str) -> AcceptedPair:
+    """The local two-code check only (raises CodeRejected)."""
+    return enrollment.check.check(code1, code2)
+
+
+def complete(aws: AwsAccess, enrollment: Enrollment, code1: str, code2: str) -> dict[str, Any]:
+    """Check the two codes locally, enable the device with the same codes, and confirm it
+    with iam:ListMFADevices. Returns the evidence (user, serial; never the seed).
+
+    CodeRejected (local check) leaves the device in place for another pair. Any failure
+    after that deletes the still-unassigned device and drops the seed, then re-raises:
+    the step can be started again."""
+    check_codes(enrollment, code1, code2)
+    try:
+        aws.enable_mfa_device(enrollment.user, enrollment.serial, normalize_code(code1), normalize_code(code2))
+    except WizardError as exc:
+        cancel(aws, enrollment, reason=exc)
+        raise
+    enrollment.wipe()
+    enrollment.enabled = True
+    serials = [d["SerialNumber"] for d in aws.list_mfa_devices(enrollment.user)]
+    if enrollment.serial not in serials:
+        raise WizardError(
+            f"AWS accepted the codes but iam:ListMFADevices does not show {enrollment.serial} "
+            f"for {enrollment.user}.", hint="Verify again in a moment (IAM is eventually consistent).")
+    return {"user": enrollment.user, "serial": enrollment.serial, "verified_by": "iam:ListMFADevices"}
+
+
+def cancel(aws: AwsAccess, enrollment: Enrollment, *, reason: BaseException | None = None) -> None:
+    """Delete the unassigned device and drop the seed. If the deletion fails, raise a
+    WizardError that names the serial to delete by hand (and the original reason)."""
+    enrollment.wipe()
+    try:
+        aws.delete_virtual_mfa_device(enrollment.serial)
+        enrollment.deleted = True
+    except NotFoundError:
+        enrollment.deleted = True
+    except WizardError as exc:
+        before = f"{reason} " if reason else ""
+        raise WizardError(
+            f"{before}The unassigned device {enrollment.serial} could not be deleted: {exc.message}",
+            hint="Delete it later: rootwizard offers unassigned devices for clean-up, or run "
+                 f"aws iam delete-virtual-mfa-device --serial-number {enrollment.serial}") from None
+
+
+def _delete_quietly(aws: AwsAccess, serial: str) -> None:
+    try:
+        aws.delete_virtual_mfa_device(serial)
+    except WizardError:
+        pass
+
+
+def find_orphans(aws: AwsAccess) -> list[str]:
+    """Serials of virtual devices assigned to nobody (e.g. left by an interrupted
+    enrolment). The root user's console flow can also hold one for a few minutes."""
+    return sorted(d["SerialNumber"] for d in aws.list_virtual_mfa_devices("Unassigned"))
+
+
+def delete_orphans(aws: AwsAccess, serials: list[str]) -> list[str]:
+    """Delete the given unassigned devices; returns the serials deleted."""
+    done = []
+    for serial in serials:
+        try:
+            aws.delete_virtual_mfa_device(serial)
+        except NotFoundError:
+            pass
+        done.append(serial)
+    return done
+
+
+def backup_seed(enrollment: Enrollment, store: SeedBackup | None = None) -> SaveResult:
+    """Opt-in: save the seed in the OS keyring (never a file)."""
+    return (store or SeedBackup()).save(enrollment.account_id, enrollment.device_name, enrollment.seed)
+
+
+def rejection_text(err: CodeRejected) -> str:
+    return f"{err.message}. {err.hint}".strip() if err.hint else err.message
+
+
+# --- rootwizard mfa enroll ------------------------------------------------------------------
+
+# The code check pauses after MAX_FAILED_PAIRS wrong pairs; the CLI stops there, and after
+# this many prompts of any kind.
+MAX_PROMPTS = 10
+
+
+def _ask_yes(prompt: str, read: Callable[[str], str], *, default: bool = False) -> bool:
+    answer = read(prompt).strip().lower()
+    return default if not answer else answer in ("y", "yes")
+
+
+def _print_qr(enrollment: Enrollment) -> None:
+    from wizard.qr import TooSmall, ansi_lines, layout, qr_matrix
+
+    matrix = qr_matrix(enrollment.uri)
+    size = shutil.get_terminal_size((80, 24))
+    fit = layout(matrix, size.columns, max(size.lines - 2, 1))
+    if isinstance(fit, TooSmall):
+        print(fit.message)
+        return
+    for line in ansi_lines(matrix, fit.quiet):
+        print(line)
+
+
+def cli_enroll(rt: Any) -> int:
+    """``rootwizard mfa enroll --user NAME [--device-name NAME]`` on a plain terminal."""
+    if not sys.stdin.isatty():
+        print("rootwizard: mfa enroll needs an interactive terminal (codes are typed from the "
+              "authenticator app); nothing was created.", file=sys.stderr)
+        return 2
+    try:
+        user = validate_user_name(rt.args.user)
+        device = validate_device_name(rt.args.device_name or "", user)
+    except InputError as exc:
+        print(f"rootwizard: {exc}", file=sys.stderr)
+        return 2
+    aws = rt.aws()
+    enrollment: Enrollment | None = None
+    try:
+        enrollment = _cli_start(aws, user, device)
+        if enrollment is None:
+            return 1
+        print(f"Virtual MFA device created: {enrollment.serial}")
+        print("Add it to the authenticator app: scan this QR code (label "
+              f"{enrollment.device_name}@{enrollment.account_id}).")
+        _print_qr(enrollment)
+        if _ask_yes("Show the secret as text? [y/N] ", input):
+            print(f"Secret key: {enrollment.secret_text()}")
+        print(SUBMIT_ADVICE)
+        prompts = 0
+        while True:
+            prompts += 1
+            print(f"Seconds left in this 30-second step: {enrollment.check.seconds_left()}")
+            code1, code2 = input("Code 1: "), input("Code 2: ")
+            try:
+                evidence = complete(aws, enrollment, code1, code2)
+                break
+            except CodeRejected as exc:
+                print(f"Rejected: {rejection_text(exc)}")
+                if exc.retry_after is not None or prompts >= MAX_PROMPTS:
+                    return _cli_abort(aws, enrollment, "too many rejected codes (remove the entry "
+                                      "from the app and run this again)", 1)
+        print(f"MFA enabled for {evidence['user']}: {evidence['serial']} "
+              f"(seen with {evidence['verified_by']}).")
+        return 0
+    except (KeyboardInterrupt, EOFError) as exc:
+        print()
+        return _cli_abort(aws, enrollment, "cancelled", 130 if isinstance(exc, KeyboardInterrupt) else 1)
+    except WizardError as exc:
+        if enrollment is not None and not (enrollment.enabled or enrollment.deleted):
+            return _cli_abort(aws, enrollment, str(exc), 1)
+        gone = f" The unassigned device {enrollment.serial} was deleted." if enrollment and enrollment.deleted else ""
+        print(f"rootwizard: {exc}{gone}", file=sys.stderr)
+        return 1
+
+
+def _cli_start(aws: AwsAccess, user: str, device: str) -> Enrollment | None:
+    account = aws.identity().account_id
+    while True:
+        try:
+            return start_enrollment(aws, user, device, account_id=account)
+        except AlreadyExistsError:
+            other = free_device_name(aws, device)
+            if not _ask_yes(f"A virtual MFA device named {device!r} already exists. "
+                            f"Use {other!r} instead? [Y/n] ", input, default=True):
+                print("rootwizard: device name taken; choose another with --device-name.", file=sys.stderr)
+                return None
+            device = other
+
+
+def _cli_abort(aws: AwsAccess, enrollment: Enrollment | None, why: str, code: int) -> int:
+    if enrollment is None:
+        print(f"rootwizard: {why}; nothing was created.", file=sys.stderr)
+        return code
+    try:
+        cancel(aws, enrollment)
+    except AwsError as exc:
+        print(f"rootwizard: {why}; {exc}", file=sys.stderr)
+        return code
+    print(f"rootwizard: {why}; the unassigned device {enrollment.serial} was deleted.", file=sys.stderr)
+    return code
