@@ -111,3 +111,12 @@ def test_virtual_mfa_listing_drops_seeds(aws_env):
         listed = aws.list_virtual_mfa_devices("Unassigned")
         assert [d["SerialNumber"] for d in listed] == [serial]
         assert "Base32StringSeed" not in listed[0] and "QRCodePNG" not in listed[0]
+
+
+def test_param_validation_error_never_quotes_the_value():
+    from botocore.exceptions import ParamValidationError
+
+    exc = ParamValidationError(report="Invalid type for parameter AuthenticationCode1, value: 123456, type: int")
+    err = translate(exc, "iam", "EnableMFADevice")
+    assert isinstance(err, errors.InputError)
+    assert "AuthenticationCode1" in str(err) and "123456" not in str(err)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import logging
+import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -101,7 +102,13 @@ def translate(exc: BaseException, service: str, operation: str) -> errors.Wizard
             f"Cannot reach the AWS endpoint for {service}.", code="EndpointUnreachable", action=action,
             hint="Check the network, the region and AWS_ENDPOINT_URL, then retry.")
     if isinstance(exc, bx.ParamValidationError):
-        return errors.InputError(f"AWS rejected a value before sending it: {exc}")
+        # botocore's text can quote the value (a code, a password): name the parameter only.
+        names = sorted(set(re.findall(r"parameter ([A-Za-z0-9_.\[\]]+)", str(exc))))
+        return errors.InputError(f"A value for {action} is not valid: {', '.join(names) or 'see the form'}.")
+    if isinstance(exc, bx.ResponseParserError):
+        return errors.UnsupportedError(
+            f"The endpoint gave no valid answer to {action} (it may not implement it).",
+            code="ResponseParserError", action=action)
     if isinstance(exc, bx.ClientError):
         err = exc.response.get("Error", {})
         code = str(err.get("Code", "")) or "Unknown"
@@ -267,7 +274,7 @@ class AwsAccess:
             try:
                 state = self.generate_credential_report()
             except errors.LimitExceededError:
-                state = "INPROGRESS"  # another generation is under way; keep polling
+                state = "INPROGRESS (LimitExceeded: another generation is under way)"  # keep polling
             polls += 1
             elapsed = clock() - start
             if on_progress:
@@ -275,8 +282,8 @@ class AwsAccess:
             if state == "COMPLETE":
                 try:
                     return self.get_credential_report()
-                except errors.ReportNotReadyError:
-                    pass
+                except errors.ReportNotReadyError as err:  # keep polling; say why in the timeout
+                    state = f"COMPLETE, but iam:GetCredentialReport answered {err.code}"
             if elapsed + delay > timeout_s:
                 raise errors.ReportNotReadyError(
                     f"The credential report did not complete within {timeout_s:.0f} s "
