@@ -105,7 +105,9 @@ def translate(exc: BaseException, service: str, operation: str) -> errors.Wizard
         # botocore's text can quote the value (a code, a password): name the parameter only.
         names = sorted(set(re.findall(r"parameter ([A-Za-z0-9_.\[\]]+)", str(exc))))
         return errors.InputError(f"A value for {action} is not valid: {', '.join(names) or 'see the form'}.")
-    if isinstance(exc, bx.ResponseParserError):
+    from botocore.parsers import ResponseParserError
+
+    if isinstance(exc, ResponseParserError):
         return errors.UnsupportedError(
             f"The endpoint gave no valid answer to {action} (it may not implement it).",
             code="ResponseParserError", action=action)
