@@ -1,0 +1,184 @@
+"""`rootwizard audit`: offline analysis of a downloaded report, the JSON interface, --now,
+--strict, one-line errors for unreadable input, and the live path in the sandbox."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+
+from wizard.cli import main
+from wizard.credreport import ROOT_USER, analyse, format_report_csv, generate_synthetic_report, parse_report
+
+NOW = datetime(2026, 11, 23, 18, 2, 11, tzinfo=UTC)
+NOW_TEXT = "2026-11-23T18:02:11Z"
+
+
+def _row(user: str, arn: str, **values: str) -> dict[str, str]:
+    from wizard.credreport import REPORT_COLUMNS
+
+    row = dict.fromkeys(REPORT_COLUMNS, "N/A")
+    row.update(user=user, arn=arn, user_creation_time="2020-01-01T00:00:00+00:00", password_enabled="false",
+               mfa_active="false", access_key_1_active="false", access_key_2_active="false",
+               cert_1_active="false", cert_2_active="false")
+    row.update(values)
+    return row
+
+
+def clean_report() -> str:
+    """Root with MFA and no keys, one console user with MFA: passes --strict."""
+    return format_report_csv([
+        _row(ROOT_USER, "arn:aws:iam::123456789012:root", password_enabled="not_supported",
+             password_last_changed="not_supported", password_next_rotation="not_supported",
+             password_last_used="2026-01-01T00:00:00+00:00", mfa_active="true"),
+        _row("ana", "arn:aws:iam::123456789012:user/ana", password_enabled="true", mfa_active="true",
+             password_last_used="2026-11-20T00:00:00+00:00", password_last_changed="2026-06-01T00:00:00+00:00"),
+    ])
+
+
+@pytest.fixture
+def report_file(tmp_path):
+    path = tmp_path / "report.csv"
+    path.write_text(generate_synthetic_report(20, NOW, seed=3))
+    return path
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main(["audit", *argv])
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_json_is_exactly_the_analysis(capsys, report_file):
+    code, out, err = run(capsys, "--report", str(report_file), "--now", NOW_TEXT, "--json")
+    assert code == 0
+    doc = json.loads(out)
+    expected = analyse(parse_report(report_file.read_bytes()), NOW)
+    assert doc == json.loads(json.dumps(expected))
+    assert set(doc) == set(expected)  # no keys added
+    assert err == ""
+
+
+def test_now_changes_the_facts(capsys, report_file):
+    _, early, _ = run(capsys, "--report", str(report_file), "--now", "2026-11-23T18:02:11+00:00", "--json")
+    _, late, _ = run(capsys, "--report", str(report_file), "--now", "2027-11-23T19:02:11+01:00", "--json")
+    age = json.loads(early)["root"]["password_last_used_days_ago"]
+    assert json.loads(late)["root"]["password_last_used_days_ago"] == age + 365
+
+
+def test_without_now_the_clock_is_current_utc(capsys, tmp_path):
+    path = tmp_path / "r.csv"
+    path.write_text(generate_synthetic_report(3, datetime.now(UTC), seed=1))
+    code, out, _ = run(capsys, "--report", str(path), "--json")
+    root = json.loads(out)["root"]
+    assert code == 0 and 0 <= root["password_last_used_days_ago"] <= 200
+
+
+@pytest.mark.parametrize("value", ["yesterday", "2026-11-23", "2026-11-23T18:02:11"])
+def test_invalid_now_is_exit_2(capsys, report_file, value):
+    code, out, err = run(capsys, "--report", str(report_file), "--now", value)
+    assert code == 2 and out == ""
+    assert err.startswith("rootwizard: invalid --now") and err.count("\n") == 1
+
+
+def test_strict_fails_on_root_and_console_mfa(capsys, report_file):
+    analysis = analyse(parse_report(report_file.read_bytes()), NOW)
+    assert analysis["console_users_without_mfa"]  # the synthetic report has some
+    code, out, err = run(capsys, "--report", str(report_file), "--now", NOW_TEXT, "--json", "--strict")
+    assert code == 1
+    assert json.loads(out) == json.loads(json.dumps(analysis))  # the JSON is still printed
+    assert "console user(s) without MFA" in err
+
+
+def test_strict_passes_a_clean_report(capsys, tmp_path):
+    path = tmp_path / "clean.csv"
+    path.write_text(clean_report())
+    code, out, err = run(capsys, "--report", str(path), "--now", NOW_TEXT, "--strict")
+    assert code == 0 and err == ""
+    assert "Root: MFA on; access keys 0 active of 0" in out
+
+
+def test_strict_fails_on_root_key_alone(capsys, tmp_path):
+    text = clean_report().replace(
+        "root,2020-01-01T00:00:00+00:00,not_supported,2026-01-01T00:00:00+00:00,not_supported,not_supported,true,"
+        "false,N/A",
+        "root,2020-01-01T00:00:00+00:00,not_supported,2026-01-01T00:00:00+00:00,not_supported,not_supported,true,"
+        "false,2025-01-01T00:00:00+00:00")
+    assert "2025-01-01" in text
+    path = tmp_path / "key.csv"
+    path.write_text(text)
+    assert run(capsys, "--report", str(path), "--now", NOW_TEXT)[0] == 0
+    code, _, err = run(capsys, "--report", str(path), "--now", NOW_TEXT, "--strict")
+    assert code == 1 and "root user has 1 access key" in err
+
+
+def test_summary_text(capsys, report_file):
+    code, out, _ = run(capsys, "--report", str(report_file), "--now", NOW_TEXT)
+    assert code == 0
+    assert out.startswith(f"Credential report file {report_file}")
+    assert "20 IAM user(s)" in out and "Findings:" in out and "[HIGH] Console users without MFA" in out
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(out)
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"", "The credential report is empty."),
+    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\xff\xfe", "Not a credential report"),
+    (b"name,age\nbob,3\n", "the first line is not the report's header"),
+    (b"user,arn,user_creation_time\n", "lacks required columns"),
+])
+def test_unreadable_input_is_one_line_exit_2(capsys, tmp_path, content, message):
+    path = tmp_path / "bad.csv"
+    path.write_bytes(content)
+    code, out, err = run(capsys, "--report", str(path), "--json")
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and err.startswith("rootwizard: bad.csv: ") and message in err
+    assert "Traceback" not in err
+
+
+def test_header_only_names_the_line(capsys, tmp_path):
+    path = tmp_path / "header.csv"
+    path.write_text(clean_report().splitlines()[0] + "\n")
+    code, _, err = run(capsys, "--report", str(path))
+    assert code == 2 and "header but no rows" in err and "(line 1)" in err
+
+
+def test_missing_file_and_directory(capsys, tmp_path):
+    code, _, err = run(capsys, "--report", str(tmp_path / "absent.csv"))
+    assert code == 2 and err.count("\n") == 1 and "No such file or directory" in err
+    code, _, err = run(capsys, "--report", str(tmp_path))
+    assert code == 2 and err.count("\n") == 1 and "Cannot read" in err
+
+
+def test_bom_crlf_and_truncated_last_line_warn_but_analyse(capsys, tmp_path):
+    lines = generate_synthetic_report(5, NOW, seed=2).splitlines()
+    lines[-1] = lines[-1][: len(lines[-1]) // 3]  # cut mid-row, as an interrupted download
+    path = tmp_path / "cut.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + "\r\n".join(lines).encode())
+    code, out, err = run(capsys, "--report", str(path), "--now", NOW_TEXT, "--json")
+    assert code == 0
+    assert json.loads(out)["user_count"] == 4
+    assert "warning: Line 7 is truncated" in err
+
+
+def test_live_and_report_together_is_refused(capsys, report_file):
+    code, out, err = run(capsys, "live", "--report", str(report_file))
+    assert code == 2 and out == "" and "not both" in err
+
+
+def test_live_in_the_sandbox(capsys, tmp_path):
+    code, out, err = run(capsys, "live", "--demo", "--json", "--strict", "--state-dir", str(tmp_path / "s"))
+    doc = json.loads(out)
+    assert doc["account_id"] == "111122223333" and doc["root"]["mfa_active"] is False
+    assert code == 1
+    assert "credential report COMPLETE" in err and "at most every 4 hours" in err
+
+
+def test_live_error_is_one_line(capsys, moto_endpoint, tmp_path):
+    """Plain moto's report has no root row: a clear error, never a wrong fact."""
+    code, out, err = run(capsys, "--json", "--state-dir", str(tmp_path / "s"))
+    assert code == 2 and out == ""
+    last = err.strip().splitlines()[-1]
+    assert last.startswith("rootwizard: The report AWS returned cannot be analysed: ")
+    assert "<root_account>" in last
