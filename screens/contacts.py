@@ -1,0 +1,116 @@
+"""Root step: alternate contacts (security first, then operations and billing). Read
+with account:GetAlternateContact, written with PutAlternateContact and read back; done
+when AWS shows all three. Without API access, console guidance and operator confirmation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Button, Input, Label, Static
+
+from screens.root_base import RootStepScreen, field_error, plain
+from wizard.errors import AwsError
+from wizard.rootchecks import CONTACT_TYPES, ContactFormError, validate_alternate_contact
+from wizard.rootflow import (
+    API_UNAVAILABLE, contact_text, contacts_verdict, read_alternate_contacts, write_alternate_contact,
+)
+
+FIELDS = (("name", "Name", "Name"), ("title", "Title", "Title"),
+          ("email", "Email", "EmailAddress"), ("phone", "Phone", "PhoneNumber"))
+
+
+class AlternateContactsScreen(RootStepScreen):
+    STEP_ID = "alternate_contacts"
+    _unavailable: str = ""  # why the Account Management API cannot be used here
+
+    def compose_step(self) -> ComposeResult:
+        yield plain("", id="fallback", classes="warning hidden")
+        for ctype in CONTACT_TYPES:
+            t = ctype.lower()
+            with Vertical(classes="contact-form", id=f"form-{t}"):
+                heading = f"{ctype.title()} contact" + (
+                    " (matters most: AWS sends security notices here)" if ctype == "SECURITY" else "")
+                yield plain(heading, classes="contact-heading")
+                yield plain("Reading …", id=f"{t}-current")
+                for field, label, _ in FIELDS:
+                    with Horizontal(classes="field-row"):
+                        yield Label(label, classes="field-label")
+                        yield Input(id=f"{t}-{field}")
+                    yield field_error(f"{t}-{field}")
+                yield Button(f"Save {t} contact", id=f"save-{t}", classes="save-contact")
+
+    # -- reading ------------------------------------------------------------------------
+    def load(self) -> None:
+        self.run_aws(read_alternate_contacts, self.ctx.aws, then=self._read_only)
+
+    def _read_only(self, contacts: dict[str, Any]) -> None:
+        self._show(contacts)
+        ok, evidence = contacts_verdict(contacts)
+        self.show_result(ok, evidence, recorded=False)
+
+    def verify(self) -> None:
+        self.run_aws(read_alternate_contacts, self.ctx.aws, then=self._verified)
+
+    def _verified(self, contacts: dict[str, Any]) -> None:
+        self._show(contacts)
+        self.apply_verdict(*contacts_verdict(contacts))
+
+    def _show(self, contacts: dict[str, Any]) -> None:
+        for ctype, contact in contacts.items():
+            t = ctype.lower()
+            self.query_one(f"#{t}-current", Static).update(f"In AWS: {contact_text(contact)}")
+            for field, _, key in FIELDS:
+                box = self.query_one(f"#{t}-{field}", Input)
+                if contact and not box.value:
+                    box.value = str(contact.get(key, ""))
+
+    # -- writing ------------------------------------------------------------------------
+    @on(Button.Pressed, ".save-contact")
+    def _save(self, event: Button.Pressed) -> None:
+        ctype = (event.button.id or "").removeprefix("save-").upper()
+        t = ctype.lower()
+        self.clear_field_errors()
+        values = {f: self.query_one(f"#{t}-{f}", Input).value for f, _, _ in FIELDS}
+        try:
+            params = validate_alternate_contact(**values)
+        except ContactFormError as err:
+            for field, message in err.errors.items():
+                self.field_problem(f"{t}-{field}", message)
+            return
+        self.run_aws(write_alternate_contact, self.ctx.aws, ctype, params,
+                     then=lambda contacts: self._written(ctype, contacts))
+
+    def _written(self, ctype: str, contacts: dict[str, Any]) -> None:
+        self._show(contacts)
+        ok, evidence = contacts_verdict(contacts)
+        if ok:
+            self.apply_verdict(ok, evidence)
+            return
+        count = sum(evidence["present"].values())
+        self.show_info(f"Saved the {ctype.lower()} contact and read it back from AWS. {count} of "
+                       f"{len(CONTACT_TYPES)} contacts are set; set the others to finish this step.")
+
+    # -- no API access ------------------------------------------------------------------
+    def on_aws_error(self, error: BaseException | None) -> None:
+        if isinstance(error, API_UNAVAILABLE):
+            assert isinstance(error, AwsError)
+            self._unavailable = error.code or type(error).__name__
+            panel = self.query_one("#fallback", Static)
+            panel.update(
+                f"The wizard cannot use the Account Management API here ({error.message}). "
+                f"Set the contacts in the console instead, security first:\n"
+                f"{self.guide.console_path}\n{self.guide.link}\n"
+                "Then confirm below: the record will say \"confirmed by operator\", not verified.")
+            panel.remove_class("hidden")
+
+    def can_verify(self) -> bool:
+        return not self._unavailable
+
+    def confirm_evidence(self) -> dict[str, Any]:
+        if self._unavailable:
+            return {"set_in_console": True, "not_verifiable": self._unavailable}
+        return super().confirm_evidence()
+

@@ -1,0 +1,247 @@
+"""Shared base of the root-user step screens: the guidance block (why, console path,
+deep link, what to do), an optional note, and the outcome buttons.
+
+Outcomes: "Verify" re-reads AWS (DONE only when the verifier sees the result, else
+WAITING with what AWS showed); "I did this in the console" (WAITING then a verify on
+steps AWS can see, CONFIRMED on steps no API can see); "Skip…" (SKIPPED with a reason).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, Static
+
+from screens.base import StepScreen
+from wizard.checklist import Status
+from wizard.errors import InputError
+from wizard.rootchecks import ROOT_STEPS, RootStep, validate_note, validate_reason
+from wizard.rootflow import describe_evidence
+from wizard.verify import VERIFIERS
+
+
+def plain(content: str = "", **kwargs: Any) -> Static:
+    """A Static that shows text as typed (no markup: AWS text may hold "[" or "]")."""
+    return Static(content, markup=False, **kwargs)
+
+
+def field_error(field_id: str) -> Static:
+    return plain("", id=f"{field_id}-error", classes="field-error hidden")
+
+
+class SkipDialog(ModalScreen[str | None]):
+    """Asks why a step is skipped; dismisses with the reason, or None on cancel."""
+
+    BINDINGS = [("escape", "cancel", "Cancel")]
+
+    def __init__(self, title: str) -> None:
+        super().__init__()
+        self._title = title
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield plain(f"Skip: {self._title}", classes="title")
+            yield plain("Say why this step is skipped; the completion record keeps the reason.",
+                        id="dialog-text")
+            yield Input(id="skip-reason", placeholder="reason (required)")
+            yield field_error("skip-reason")
+            with Horizontal(id="dialog-buttons"):
+                yield Button("Skip with this reason", id="skip-confirm", variant="warning")
+                yield Button("Cancel", id="skip-cancel")
+
+    @on(Button.Pressed, "#skip-confirm")
+    @on(Input.Submitted, "#skip-reason")
+    def _confirm(self) -> None:
+        error = self.query_one("#skip-reason-error", Static)
+        try:
+            reason = validate_reason(self.query_one("#skip-reason", Input).value)
+        except InputError as err:
+            error.update(err.message)
+            error.remove_class("hidden")
+            return
+        self.dismiss(reason)
+
+    @on(Button.Pressed, "#skip-cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class RootStepScreen(StepScreen):
+    """Base of the root steps. Subclasses set STEP_ID and may add compose_step()."""
+
+    CSS_PATH = "root.tcss"
+    CONSOLE_LABEL = "I did this in the console"
+
+    @property
+    def guide(self) -> RootStep:
+        return ROOT_STEPS[self.STEP_ID]
+
+    @property
+    def verifiable(self) -> bool:
+        """True when an API verifier can see this step's result."""
+        return self.STEP_ID in VERIFIERS
+
+    # -- layout ------------------------------------------------------------------------
+    def compose_body(self) -> ComposeResult:
+        yield from self.compose_guidance()
+        yield from self.compose_step()
+        yield plain("", id="verify-result", classes="verify-result hidden")
+        yield from self.compose_note()
+        with Horizontal(classes="buttons", id="outcome-buttons"):
+            yield from self.compose_buttons()
+
+    def compose_guidance(self) -> ComposeResult:
+        g = self.guide
+        if self.ctx.sandbox is not None:
+            from wizard.sandbox import SIMULATABLE
+
+            if self.STEP_ID in SIMULATABLE:
+                yield plain("SANDBOX: press F6 to simulate the console action",
+                            id="sandbox-hint", classes="sandbox-hint")
+        yield plain(g.why, id="why", classes="why")
+        yield plain(f"Console:  {g.console_path}\nLink:     {g.link}", id="console-path",
+                    classes="console-path")
+        yield plain("\n".join(f"{i}. {a}" for i, a in enumerate(g.actions, 1)), id="todo",
+                    classes="todo")
+        yield plain(self.verification_text(), id="verification", classes="help")
+
+    def verification_text(self) -> str:
+        g = self.guide
+        if self.verifiable:
+            return (f"Verification: {g.verify_api}. Press Verify after the console change: the "
+                    "step is done only when AWS shows it.")
+        seen = f" The wizard shows what {g.verify_api.split(' (')[0]} reports." if g.verify_api else ""
+        return ("No API can see this result: you confirm it, and the record says "
+                "\"confirmed by operator\"." + seen + (f" {g.cis}." if g.cis else ""))
+
+    def compose_step(self) -> ComposeResult:
+        yield from ()
+
+    def compose_note(self) -> ComposeResult:
+        with Horizontal(classes="field-row"):
+            yield Label("Note (optional)", classes="field-label")
+            yield Input(id="note", placeholder="kept in the completion record")
+        yield field_error("note")
+
+    def compose_buttons(self) -> ComposeResult:
+        if self.verifiable:
+            yield Button("Verify", id="verify", variant="primary")
+        yield Button(self.CONSOLE_LABEL, id="console-done",
+                     variant="default" if self.verifiable else "primary")
+        yield Button("Skip…", id="skip")
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        note = self.ctx.checklist.step(self.STEP_ID).note
+        if note and self.query("#note"):
+            self.query_one("#note", Input).value = note
+        self.load()
+
+    def load(self) -> None:
+        """Hook: first read of what AWS shows (no outcome is recorded). API steps run
+        their verifier and show its result."""
+        if self.verifiable:
+            self.run_aws(self.read_verdict, then=lambda r: self.show_result(*r, recorded=False))
+
+    # -- field errors ------------------------------------------------------------------
+    def field_problem(self, field_id: str, message: str) -> None:
+        found = self.query(f"#{field_id}-error")
+        if not found:
+            self.show_error(message)
+            return
+        found.first(Static).update(message)
+        found.first(Static).remove_class("hidden")
+
+    def clear_field_errors(self) -> None:
+        for widget in self.query(".field-error"):
+            widget.add_class("hidden")
+
+    def note(self) -> str | None:
+        """The validated note, or None after showing the problem under the field."""
+        try:
+            return validate_note(self.query_one("#note", Input).value)
+        except InputError as err:
+            self.field_problem("note", err.message)
+            return None
+
+    # -- verification --------------------------------------------------------------------
+    def read_verdict(self) -> tuple[bool, dict[str, Any]]:
+        """Runs in a worker: (verified, evidence) from a fresh AWS read."""
+        return VERIFIERS[self.STEP_ID](self.ctx.aws, self.ctx.checklist.step(self.STEP_ID))
+
+    def verify(self) -> None:
+        self.run_aws(self.read_verdict, then=lambda r: self.apply_verdict(*r))
+
+    def apply_verdict(self, ok: bool, evidence: dict[str, Any]) -> None:
+        """Record what a verification saw: DONE only when AWS shows the result."""
+        self.record(Status.DONE if ok else Status.WAITING, evidence=evidence, source="aws")
+        self.show_result(ok, evidence, recorded=True)
+
+    def show_result(self, ok: bool, evidence: dict[str, Any], *, recorded: bool) -> None:
+        seen = describe_evidence(evidence)
+        if ok:
+            text = f"AWS shows: {seen}." + (" Verified: done." if recorded else
+                                             " Press Verify to record it as verified.")
+        else:
+            text = f"AWS shows: {seen}." + (" Not done yet: waiting for verification."
+                                             if recorded else " Not done yet.")
+        self.show_info(text, ok=ok)
+
+    def show_info(self, text: str, *, ok: bool | None = None) -> None:
+        panel = self.query_one("#verify-result", Static)
+        panel.update(text)
+        panel.remove_class("hidden")
+        panel.set_class(ok is True, "ok")
+        panel.set_class(ok is False, "not-yet")
+
+    # -- outcome buttons -------------------------------------------------------------------
+    @on(Button.Pressed, "#verify")
+    def _verify_pressed(self) -> None:
+        self.verify()
+
+    @on(Button.Pressed, "#console-done")
+    def _console_done(self) -> None:
+        self.clear_field_errors()
+        note = self.note()
+        if note is None:
+            return
+        try:
+            evidence = self.confirm_evidence()
+        except InputError as err:
+            self.field_problem(err.field or "note", err.message)
+            return
+        if self.verifiable and self.can_verify():
+            # The operator says it is done; only AWS can make it "done".
+            if self.record(Status.WAITING, evidence=evidence, source="operator", note=note):
+                self.verify()
+        elif self.record(Status.CONFIRMED, evidence=evidence, source="operator", note=note):
+            self.show_info("Confirmed by you (not verifiable by API).", ok=True)
+
+    def can_verify(self) -> bool:
+        """False when the API turned out to be unusable here (screens fall back)."""
+        return True
+
+    def confirm_evidence(self) -> dict[str, Any]:
+        """Hook: evidence of an operator confirmation; raise InputError(field=...) to refuse."""
+        return {"confirmed_in_console": True}
+
+    @on(Button.Pressed, "#skip")
+    def _skip_pressed(self) -> None:
+        self.app.push_screen(SkipDialog(self.guide.title), self._skipped)
+
+    def _skipped(self, reason: str | None) -> None:
+        if reason:
+            self.record(Status.SKIPPED, reason=reason)
+            self.show_info(f"Skipped: {reason}")
+
+    # -- sandbox ----------------------------------------------------------------------------
+    def on_simulated(self) -> None:
+        if self.verifiable:
+            self.verify()
+        else:
+            self.show_info("SANDBOX: the console action was simulated. No API can see it: "
+                           "confirm the step when you have checked it.")
