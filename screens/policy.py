@@ -1,0 +1,224 @@
+"""Step: the IAM account password policy. Read the current policy, propose the CIS
+baseline (never looser than the current policy), let the operator edit every field,
+show the diff, apply it, and read it back. The logic lives in wizard.policy."""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from rich import box
+from rich.table import Table
+from rich.text import Text
+from textual.widgets import Button, Checkbox, Input, Label, Static
+
+from screens.base import StepScreen
+from wizard.checklist import Status
+from wizard.policy import (
+    EXPIRY_VIEWS,
+    FIELD,
+    FIELDS,
+    HARD_EXPIRY_WARNING,
+    LAB_EXPIRY_DAYS,
+    NO_POLICY_TEXT,
+    ROOT_NOTE,
+    Policy,
+    PolicyFormError,
+    ReadBackMismatch,
+    apply_policy,
+    cis_compliance,
+    diff,
+    parse_form,
+    propose,
+    read_policy,
+    weakened_fields,
+)
+
+CHANGE_TEXT = {
+    "same": Text("same", style="dim"),
+    "stricter": Text("stricter", style="green"),
+    "new": Text("new", style="green"),
+    "weaker": Text("WEAKER ⚠", style="bold red"),
+}
+
+
+def _range_text(name: str) -> str:
+    spec = FIELD[name]
+    off = f"; 0 = {spec.off_text}" if spec.off_by_omission else ""
+    return f"{spec.label} ({spec.low}–{spec.high}{off})"
+
+
+class PolicyScreen(StepScreen):
+    STEP_ID = "password_policy"
+    CSS_PATH = "policy.tcss"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._current: Policy | None = None
+        self._loaded = False
+        self._weak: list[str] = []
+
+    # -- layout ----------------------------------------------------------------------------
+    def compose_body(self) -> ComposeResult:
+        yield Static(ROOT_NOTE, id="root-note", classes="help")
+        yield Static("Reading the current policy (iam:GetAccountPasswordPolicy) …", id="current-summary")
+        yield Static("Proposed policy: the stricter of the current value and the CIS baseline, "
+                     "for every field. Edit any field; the diff below follows.", classes="help")
+        for spec in FIELDS:
+            if spec.kind is bool:
+                yield Checkbox(spec.label, id=f"f-{spec.name}", disabled=True)
+            else:
+                yield Label(_range_text(spec.name), classes="field-label")
+                yield Input(id=f"f-{spec.name}", disabled=True)
+            yield Static("", id=f"err-{spec.name}", classes="field-error hidden")
+            if spec.name == "MaxPasswordAge":
+                yield Static("\n".join(f"• {who}: {view}" for who, view in EXPIRY_VIEWS),
+                             id="expiry-views", classes="help")
+                with Horizontal(classes="buttons"):
+                    yield Button(f"Expire after {LAB_EXPIRY_DAYS} days (lab)", id="expiry-lab")
+                    yield Button("Never expire (NIST)", id="expiry-nist")
+            elif spec.name == "HardExpiry":
+                yield Static(HARD_EXPIRY_WARNING, id="hard-expiry-warning", classes="warning hidden")
+        yield Static("Current and proposed, side by side:", classes="help")
+        yield Static("", id="diff")
+        yield Static("", id="diff-note", classes="help hidden")
+        yield Static("", id="cis")
+        yield Static("", id="weaker-note", classes="warning hidden")
+        yield Checkbox("I confirm weakening the fields marked WEAKER", id="confirm-weakening",
+                       classes="hidden")
+        with Horizontal(classes="buttons"):
+            yield Button("Apply and verify", id="apply", variant="primary", disabled=True)
+            yield Button("Reload from AWS", id="reload")
+        yield Static("", id="result")
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self._load()
+
+    # -- reading -----------------------------------------------------------------------------
+    def _load(self) -> None:
+        self.query_one("#apply", Button).disabled = True
+        self.run_aws(read_policy, self.ctx.aws, then=self._loaded_policy, group="policy")
+
+    def _loaded_policy(self, current: Policy | None) -> None:
+        self._show(current, propose(current))
+
+    def _show(self, current: Policy | None, form: Policy) -> None:
+        """Take ``current`` as the account's policy and fill the form with ``form``."""
+        self._current, self._loaded = current, True
+        self.query_one("#current-summary", Static).update(
+            NO_POLICY_TEXT if current is None else
+            "The account has a password policy (read with iam:GetAccountPasswordPolicy).")
+        for name, value in form.as_dict().items():
+            widget = self.query_one(f"#f-{name}")
+            widget.disabled = False
+            widget.value = value if isinstance(value, bool) else str(value)
+        self.query_one("#confirm-weakening", Checkbox).value = False
+        self.query_one("#apply", Button).disabled = False
+        self._refresh()
+
+    @on(Button.Pressed, "#reload")
+    def _reload(self) -> None:
+        self.query_one("#result", Static).update("")
+        self._load()
+
+    # -- the form ----------------------------------------------------------------------------
+    def _form(self) -> dict[str, str | bool]:
+        return {spec.name: self.query_one(f"#f-{spec.name}").value for spec in FIELDS}
+
+    def _show_field_errors(self, errors: dict[str, str]) -> None:
+        for spec in FIELDS:
+            err = self.query_one(f"#err-{spec.name}", Static)
+            err.update(errors.get(spec.name, ""))
+            err.set_class(spec.name not in errors, "hidden")
+
+    def _parse(self) -> Policy | None:
+        """The form as a Policy, or None with each error shown under its field."""
+        try:
+            proposed = parse_form(self._form())
+        except PolicyFormError as exc:
+            self._show_field_errors(exc.errors)
+            return None
+        self._show_field_errors({})
+        return proposed
+
+    @on(Input.Changed)
+    @on(Checkbox.Changed)
+    def _changed(self, event: Input.Changed | Checkbox.Changed) -> None:
+        if event.control.id != "confirm-weakening":
+            self._refresh()
+
+    def _refresh(self) -> None:
+        if not self._loaded:
+            return
+        self.query_one("#hard-expiry-warning").set_class(
+            not self.query_one("#f-HardExpiry", Checkbox).value, "hidden")
+        proposed = self._parse()
+        note = self.query_one("#diff-note", Static)
+        note.set_class(proposed is not None, "hidden")
+        if proposed is None:
+            note.update("Fix the fields marked above to see the diff.")
+            self.query_one("#diff", Static).update("")
+            self._set_weak([])
+            self.query_one("#cis", Static).update("")
+            return
+        table = Table("Field", "Current", "Proposed", "Change", box=box.SIMPLE_HEAD, expand=True)
+        for row in diff(self._current, proposed):
+            table.add_row(row.label, row.current_display, row.proposed_display, CHANGE_TEXT[row.change])
+        self.query_one("#diff", Static).update(table)
+        current_cis = dict(cis_compliance(self._current))
+        self.query_one("#cis", Static).update("\n".join(
+            f"{'✓' if ok else '✗'} {check} (current: {'met' if current_cis[check] else 'not met'})"
+            for check, ok in cis_compliance(proposed)))
+        self._set_weak(weakened_fields(self._current, proposed))
+
+    def _set_weak(self, weak: list[str]) -> None:
+        confirm = self.query_one("#confirm-weakening", Checkbox)
+        if weak != self._weak:
+            confirm.value = False  # a confirmation covers exactly the fields it was given for
+        self._weak = weak
+        note = self.query_one("#weaker-note", Static)
+        note.update("Weaker than the current policy: " + ", ".join(FIELD[n].label for n in weak)
+                    + ". Applying needs your explicit confirmation below." if weak else "")
+        note.set_class(not weak, "hidden")
+        confirm.set_class(not weak, "hidden")
+
+    @on(Button.Pressed, "#expiry-lab")
+    def _expiry_lab(self) -> None:
+        self.query_one("#f-MaxPasswordAge", Input).value = str(LAB_EXPIRY_DAYS)
+
+    @on(Button.Pressed, "#expiry-nist")
+    def _expiry_nist(self) -> None:
+        self.query_one("#f-MaxPasswordAge", Input).value = "0"
+
+    # -- applying ----------------------------------------------------------------------------
+    @on(Button.Pressed, "#apply")
+    def _apply(self) -> None:
+        proposed = self._parse()
+        if proposed is None:
+            self.show_error("Some fields need attention: see the messages under them. Nothing was changed.")
+            return
+        weak = weakened_fields(self._current, proposed)
+        confirmed = set(weak) if self.query_one("#confirm-weakening", Checkbox).value else set()
+        if set(weak) - confirmed:
+            self.show_error("The proposal is weaker than the current policy in: "
+                            + ", ".join(FIELD[n].label for n in weak)
+                            + ". Tick the confirmation to apply it anyway. Nothing was changed.")
+            return
+        self.query_one("#apply", Button).disabled = True
+        self.query_one("#result", Static).update("Applying (iam:UpdateAccountPasswordPolicy) …")
+        self.run_aws(apply_policy, self.ctx.aws, proposed, self._current, confirmed,
+                     then=self._applied, group="policy")
+
+    def _applied(self, evidence: dict) -> None:
+        self.record(Status.DONE, evidence=evidence, source="aws")
+        self.query_one("#result", Static).update(
+            "Applied and verified: the policy read back from AWS matches every field.")
+        applied = Policy.from_api(evidence["after"])
+        self._show(applied, applied)
+
+    def on_aws_error(self, error: BaseException | None) -> None:
+        self.query_one("#apply", Button).disabled = not self._loaded
+        self.query_one("#result", Static).update("")
+        if isinstance(error, ReadBackMismatch):
+            self.record(Status.FAILED, evidence=error.evidence, source="aws", error=error.message)

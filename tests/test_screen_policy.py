@@ -1,0 +1,191 @@
+"""The password policy screen against the moto server, driven with the Pilot."""
+
+from rich.console import Console
+from textual.widgets import Button, Checkbox, Input
+
+from conftest import settle
+from test_policy_cli import (  # noqa: F401  (fixtures shared with the flow and CLI tests)
+    STRICT,
+    WEAK,
+    denied_operator,
+    drops_reuse_prevention,
+    iam,
+    policy_in_aws,
+    seed,
+)
+from wizard.checklist import Status
+from wizard.policy import BASELINE, FIELDS, HARD_EXPIRY_WARNING, NO_POLICY_TEXT, ROOT_NOTE
+
+
+async def open_step(app, pilot):
+    await settle(app, pilot)
+    app.goto("password_policy")
+    await settle(app, pilot)
+    return app.screen
+
+
+async def click(app, pilot, selector):
+    app.screen.query_one(selector).scroll_visible(animate=False)
+    await pilot.pause()
+    await pilot.click(selector)
+    await settle(app, pilot)
+
+
+async def type_into(app, pilot, name, text):
+    field = app.screen.query_one(f"#f-{name}", Input)
+    field.value = ""
+    field.focus()
+    await pilot.press(*text)
+    await settle(app, pilot)
+
+
+def text_of(screen, selector):
+    return str(screen.query_one(selector).render())
+
+
+def changes(screen):
+    """The Change column of the diff as shown, by field label (first line of each row)."""
+    widget = screen.query_one("#diff")
+    console = Console(width=widget.content_size.width, color_system=None)
+    with console.capture() as capture:
+        console.print(widget.content)
+    lines = capture.get().splitlines()
+    found = {}
+    for spec in FIELDS:
+        line = next(line for line in lines if line.strip().startswith(spec.label[:16]))
+        found[spec.name] = next((mark for mark in ("WEAKER ⚠", "stricter", "same", "new") if mark in line), "")
+    return found
+
+
+def status(app):
+    return app.ctx.checklist.step("password_policy")
+
+
+async def test_no_policy_applies_baseline_and_records_evidence(make_app, moto_endpoint):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_step(app, pilot)
+        assert text_of(screen, "#root-note") == ROOT_NOTE
+        assert text_of(screen, "#current-summary") == NO_POLICY_TEXT
+        assert screen.query_one("#f-MinimumPasswordLength", Input).value == "14"
+        assert screen.query_one("#f-RequireSymbols", Checkbox).value is True
+        assert set(changes(screen).values()) == {"new"}
+        assert "✓ CIS 1.7" in text_of(screen, "#cis") and "current: not met" in text_of(screen, "#cis")
+        await click(app, pilot, "#apply")
+        rec = status(app)
+        assert rec.status == Status.DONE and rec.evidence_source == "aws"
+        assert rec.evidence["before"] is None and rec.evidence["after"] == BASELINE.as_dict()
+        assert rec.evidence["read_back_matches"] is True
+        assert "matches every field" in text_of(screen, "#result")
+        assert set(changes(screen).values()) == {"same"}
+    assert policy_in_aws(iam(moto_endpoint))["MinimumPasswordLength"] == 14
+
+
+async def test_weaker_policy_is_raised_to_baseline(make_app, moto_endpoint):
+    seed(moto_endpoint, **WEAK)
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_step(app, pilot)
+        assert screen.query_one("#f-MaxPasswordAge", Input).value == "90"  # current expiry kept
+        rows = changes(screen)
+        assert rows["MinimumPasswordLength"] == "stricter" and rows["MaxPasswordAge"] == "same"
+        assert screen.query_one("#confirm-weakening").has_class("hidden")
+        await click(app, pilot, "#apply")
+        rec = status(app)
+        assert rec.status == Status.DONE
+        assert rec.evidence["before"]["MinimumPasswordLength"] == 8
+        assert rec.evidence["after"]["MinimumPasswordLength"] == 14
+    after = policy_in_aws(iam(moto_endpoint))
+    assert after["PasswordReusePrevention"] == 24 and after["MaxPasswordAge"] == 90
+
+
+async def test_stricter_fields_kept_and_weakening_needs_confirmation(make_app, moto_endpoint):
+    seed(moto_endpoint, **STRICT)
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_step(app, pilot)
+        assert screen.query_one("#f-MinimumPasswordLength", Input).value == "20"
+        assert screen.query_one("#f-MaxPasswordAge", Input).value == "60"
+        assert screen.query_one("#f-HardExpiry", Checkbox).value is True
+        assert text_of(screen, "#hard-expiry-warning") == HARD_EXPIRY_WARNING
+        assert not screen.query_one("#hard-expiry-warning").has_class("hidden")
+
+        await type_into(app, pilot, "MinimumPasswordLength", "16")
+        assert changes(screen)["MinimumPasswordLength"] == "WEAKER ⚠"
+        assert "Minimum password length" in text_of(screen, "#weaker-note")
+        assert not screen.query_one("#confirm-weakening").has_class("hidden")
+        await click(app, pilot, "#apply")
+        assert "weaker than the current policy" in text_of(screen, "#error")
+        assert status(app).status == Status.PENDING
+        assert policy_in_aws(iam(moto_endpoint))["MinimumPasswordLength"] == 20
+
+        await click(app, pilot, "#confirm-weakening")
+        await click(app, pilot, "#apply")
+        rec = status(app)
+        assert rec.status == Status.DONE and rec.evidence["weakened_confirmed"] == ["MinimumPasswordLength"]
+    after = policy_in_aws(iam(moto_endpoint))
+    assert after["MinimumPasswordLength"] == 16 and after["HardExpiry"] is True
+
+
+async def test_expiry_choice_and_confirmation_reset(make_app, moto_endpoint):
+    seed(moto_endpoint, **STRICT)
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_step(app, pilot)
+        views = text_of(screen, "#expiry-views")
+        assert "Well-Architected lab" in views and "NIST SP 800-63B" in views
+        await click(app, pilot, "#expiry-nist")
+        assert screen.query_one("#f-MaxPasswordAge", Input).value == "0"
+        assert changes(screen)["MaxPasswordAge"] == "WEAKER ⚠"
+        await click(app, pilot, "#confirm-weakening")
+        assert screen.query_one("#confirm-weakening", Checkbox).value is True
+        await type_into(app, pilot, "PasswordReusePrevention", "5")  # a second weaker field
+        assert screen.query_one("#confirm-weakening", Checkbox).value is False
+        await click(app, pilot, "#expiry-lab")
+        assert screen.query_one("#f-MaxPasswordAge", Input).value == "90"
+        await click(app, pilot, "#f-HardExpiry")
+        assert screen.query_one("#hard-expiry-warning").has_class("hidden")
+
+
+async def test_out_of_range_input_shows_field_errors_and_changes_nothing(make_app, moto_endpoint):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_step(app, pilot)
+        await type_into(app, pilot, "MinimumPasswordLength", "5")
+        await type_into(app, pilot, "PasswordReusePrevention", "25")
+        await type_into(app, pilot, "MaxPasswordAge", "1096")
+        assert "between 6 and 128" in text_of(screen, "#err-MinimumPasswordLength")
+        assert "between 1 and 24" in text_of(screen, "#err-PasswordReusePrevention")
+        assert "between 1 and 1095" in text_of(screen, "#err-MaxPasswordAge")
+        assert not screen.query_one("#diff-note").has_class("hidden")
+        await click(app, pilot, "#apply")
+        assert "need attention" in text_of(screen, "#error")
+        assert status(app).status == Status.PENDING
+        await type_into(app, pilot, "MinimumPasswordLength", "14x")
+        assert "digits 0-9" in text_of(screen, "#err-MinimumPasswordLength")
+        await type_into(app, pilot, "MinimumPasswordLength", "128")
+        assert screen.query_one("#err-MinimumPasswordLength").has_class("hidden")
+    assert policy_in_aws(iam(moto_endpoint)) is None
+
+
+async def test_access_denied_names_action_and_stays_retryable(make_app, denied_operator):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_step(app, pilot)
+        await click(app, pilot, "#apply")
+        error = text_of(screen, "#error")
+        assert "iam:UpdateAccountPasswordPolicy" in error and "Grant" in error
+        assert screen.query_one("#apply", Button).disabled is False
+        assert status(app).status == Status.PENDING
+    assert policy_in_aws(denied_operator) is None
+
+
+async def test_read_back_mismatch_is_not_done(make_app, drops_reuse_prevention):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_step(app, pilot)
+        await click(app, pilot, "#apply")
+        assert "Prevent password reuse" in text_of(screen, "#error")
+        rec = status(app)
+        assert rec.status == Status.FAILED and rec.evidence["read_back_matches"] is False
+        assert screen.query_one("#apply", Button).disabled is False
