@@ -109,6 +109,8 @@ class StepScreen(Screen):
         self.refresh_chrome()
 
     def refresh_chrome(self) -> None:
+        if not self.is_mounted or not self.query_one(StepList).is_mounted:
+            return
         self.query_one(StepList).refresh_steps()
         self.query_one(Banner).refresh_text()
         cl = self.ctx.checklist
