@@ -109,7 +109,7 @@ class StepScreen(Screen):
         self.refresh_chrome()
 
     def refresh_chrome(self) -> None:
-        if not self.is_mounted or not self.query_one(StepList).is_mounted:
+        if not self.query_one(StepList).is_attached:  # e.g. a dialog closed while the app exits
             return
         self.query_one(StepList).refresh_steps()
         self.query_one(Banner).refresh_text()
