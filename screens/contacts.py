@@ -38,7 +38,7 @@ class AlternateContactsScreen(RootStepScreen):
                 for field, label, _ in FIELDS:
                     with Horizontal(classes="field-row"):
                         yield Label(label, classes="field-label")
-                        yield Input(id=f"{t}-{field}")
+                        yield Input(id=f"{t}-{field}", compact=True)
                     yield field_error(f"{t}-{field}")
                 yield Button(f"Save {t} contact", id=f"save-{t}", classes="save-contact")
 

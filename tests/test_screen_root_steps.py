@@ -3,16 +3,14 @@ only where moto lacks the API or cannot show the state)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import boto3
 import pytest
 from botocore.stub import Stubber
 from textual.widgets import Checkbox, Input
 
 from conftest import settle
+from test_rootflow import root_analysis
 from wizard.checklist import Status, utcnow
-from wizard.credreport import NA, NOT_SUPPORTED, REPORT_COLUMNS, ROOT_USER, analyse, format_report_csv, parse_report
 
 ACCOUNT = "123456789012"
 
@@ -37,20 +35,6 @@ async def open_step(app, pilot, step_id: str) -> None:
     await settle(app, pilot)
     app.goto(step_id)
     await settle(app, pilot)
-
-
-def root_analysis(now):
-    """Analysis of a credential report whose root row has one active key used 3 days ago."""
-    stamp = lambda days: (now - timedelta(days=days)).replace(microsecond=0).isoformat()  # noqa: E731
-    root = dict.fromkeys(REPORT_COLUMNS, NA)
-    root.update(user=ROOT_USER, arn=f"arn:aws:iam::{ACCOUNT}:root", user_creation_time=stamp(2000),
-                password_enabled=NOT_SUPPORTED, password_last_changed=NOT_SUPPORTED,
-                password_next_rotation=NOT_SUPPORTED, password_last_used=stamp(10), mfa_active="false",
-                access_key_1_active="true", access_key_1_last_rotated=stamp(1800),
-                access_key_1_last_used_date=stamp(3), access_key_1_last_used_region="eu-west-1",
-                access_key_1_last_used_service="ec2", access_key_2_active="false",
-                cert_1_active="false", cert_2_active="false")
-    return analyse(parse_report(format_report_csv([root])), now)
 
 
 def summary_stub(app, present: int, times: int) -> Stubber:
