@@ -1,0 +1,347 @@
+"""Virtual MFA for an IAM user: choose (or create) the user, create the device, scan the
+QR code, type two consecutive codes. wizard.mfa does the work; this screen shows it."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.timer import Timer
+from textual.widgets import Button, Input, Label, OptionList, Static
+from textual.widgets.option_list import Option
+
+from screens.base import StepScreen
+from screens.dialogs import Choice
+from screens.qr_widget import QrCode
+from wizard import mfa
+from wizard.checklist import Status
+from wizard.errors import AlreadyExistsError, InputError, WizardError
+from wizard.qr import qr_matrix
+from wizard.totp import SUBMIT_ADVICE, CodeRejected
+
+log = logging.getLogger("rootwizard.mfa")
+
+INTRO = (
+    "Give an IAM user a virtual MFA device (an authenticator app). Console users without "
+    "MFA are listed first. The wizard creates the device, shows its QR code, checks two "
+    "consecutive codes itself, then enables the device and confirms it with "
+    "iam:ListMFADevices. No user yet? Create the first administrator user (an 'Admins' "
+    "group with AdministratorAccess): each action is shown and confirmed first."
+)
+
+
+def _load(aws, analysis) -> tuple[list[mfa.Candidate], list[str]]:  # noqa: ANN001
+    return mfa.candidate_users(aws, analysis), mfa.find_orphans(aws)
+
+
+class IamMfaScreen(StepScreen):
+    STEP_ID = "iam_user_mfa"
+    CSS_PATH = "iam_mfa.tcss"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._enrollment: mfa.Enrollment | None = None
+        self._ticker: Timer | None = None
+        self._orphans: list[str] = []
+        self._admin_plan: list[mfa.AdminAction] = []
+
+    def compose_body(self) -> ComposeResult:
+        with Vertical(id="orphans", classes="warning hidden"):
+            yield Static("", id="orphans-text")
+            with Horizontal(classes="buttons"):
+                yield Button("Delete them", id="delete-orphans", variant="warning")
+                yield Button("Leave them", id="keep-orphans")
+        with Vertical(id="choose"):
+            yield Static(INTRO, classes="help")
+            yield OptionList(id="users")
+            yield Label("IAM user")
+            yield Input(id="user", placeholder="user name")
+            yield Static("", id="user-error", classes="field-error")
+            yield Label("Device name (empty: the user name)")
+            yield Input(id="device-name", placeholder="device name")
+            yield Static("", id="device-name-error", classes="field-error")
+            with Horizontal(classes="buttons"):
+                yield Button("Create the MFA device", id="start", variant="primary")
+                yield Button("Create the first administrator user", id="create-admin")
+        with Vertical(id="enrol", classes="hidden"):
+            yield QrCode(id="qr")
+            yield Static("", id="ticker")
+            yield Static("", id="enrol-help", classes="help")
+            with Horizontal(classes="buttons"):
+                yield Button("Reveal secret", id="reveal")
+                yield Button("Back up the seed to the OS keyring", id="backup")
+            yield Static("", id="secret", classes="hidden")
+            yield Static("", id="backup-result")
+            yield Label("Code 1")
+            yield Input(id="code1", placeholder="6 digits", restrict=r"[0-9 -]*", max_length=7)
+            yield Static("", id="code1-error", classes="field-error")
+            yield Label("Code 2 (the next code)")
+            yield Input(id="code2", placeholder="6 digits", restrict=r"[0-9 -]*", max_length=7)
+            yield Static("", id="code2-error", classes="field-error")
+            with Horizontal(classes="buttons"):
+                yield Button("Enable MFA", id="submit", variant="primary")
+                yield Button("Cancel (delete the device)", id="cancel", variant="error")
+        yield Static("", id="result")
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        rec = self.ctx.checklist.step(self.STEP_ID)
+        if rec.status == Status.DONE and rec.evidence.get("serial"):
+            self._say(f"Done: {rec.evidence['user']} has MFA device {rec.evidence['serial']} "
+                      "(seen with iam:ListMFADevices).")
+        self._reload()
+
+    def on_unmount(self) -> None:
+        """Leaving mid-enrolment (another step, quit): delete the unassigned device. A
+        non-daemon thread, so that quitting waits for the call."""
+        enrollment = self._enrollment
+        if enrollment is not None and enrollment.active:
+            threading.Thread(target=self._cancel_quietly, args=(self.ctx.aws, enrollment),
+                             name="mfa-cleanup").start()
+        self._enrollment = None
+
+    @staticmethod
+    def _cancel_quietly(aws, enrollment: mfa.Enrollment) -> None:  # noqa: ANN001
+        try:
+            mfa.cancel(aws, enrollment)
+        except WizardError as exc:
+            log.warning("cleanup on leaving the MFA step failed: %s", exc)
+
+    # -- helpers ------------------------------------------------------------------------------
+    def _say(self, text: str) -> None:
+        self.query_one("#result", Static).update(text)
+
+    def _field_error(self, field: str, text: str = "") -> None:
+        self.query_one(f"#{field}-error", Static).update(text)
+
+    def _clear_field_errors(self) -> None:
+        for field in ("user", "device-name", "code1", "code2"):
+            self._field_error(field)
+
+    def _reload(self) -> None:
+        self.run_aws(_load, self.ctx.aws, self.ctx.analysis, then=self._loaded, group="load")
+
+    def _loaded(self, result: tuple[list[mfa.Candidate], list[str]]) -> None:
+        users, self._orphans = result
+        options = self.query_one("#users", OptionList)
+        options.clear_options()
+        options.add_options([Option(c.label, id=c.name) for c in users] or
+                            [Option("(no IAM users yet: create the first administrator)", disabled=True)])
+        user_input = self.query_one("#user", Input)
+        if not user_input.value and users:
+            user_input.value = users[0].name
+        box = self.query_one("#orphans")
+        if self._orphans:
+            self.query_one("#orphans-text", Static).update(
+                f"{len(self._orphans)} virtual MFA device(s) are assigned to nobody, e.g. left by an "
+                "interrupted enrolment:\n" + "\n".join(self._orphans) + "\nDelete them? (If someone is "
+                "enrolling a device in the console right now, theirs may be one of these.)")
+        box.set_class(not self._orphans, "hidden")
+
+    # -- orphans -------------------------------------------------------------------------------
+    @on(Button.Pressed, "#delete-orphans")
+    def _delete_orphans(self) -> None:
+        self.run_aws(mfa.delete_orphans, self.ctx.aws, list(self._orphans), then=self._orphans_deleted)
+
+    def _orphans_deleted(self, deleted: list[str]) -> None:
+        self.notify(f"Deleted {len(deleted)} unassigned device(s).")
+        self._orphans = []
+        self.query_one("#orphans").add_class("hidden")
+
+    @on(Button.Pressed, "#keep-orphans")
+    def _keep_orphans(self) -> None:
+        self.query_one("#orphans").add_class("hidden")
+
+    # -- choosing / creating the user -------------------------------------------------------
+    @on(OptionList.OptionSelected, "#users")
+    def _user_chosen(self, event: OptionList.OptionSelected) -> None:
+        if event.option_id:
+            self.query_one("#user", Input).value = event.option_id
+            self._field_error("user")
+
+    def _names(self) -> tuple[str, str] | None:
+        self._clear_field_errors()
+        try:
+            user = mfa.validate_user_name(self.query_one("#user", Input).value)
+        except InputError as exc:
+            self._field_error("user", exc.message)
+            return None
+        try:
+            device = mfa.validate_device_name(self.query_one("#device-name", Input).value, user)
+        except InputError as exc:
+            self._field_error("device-name", exc.message)
+            return None
+        return user, device
+
+    @on(Button.Pressed, "#create-admin")
+    def _create_admin(self) -> None:
+        user_input = self.query_one("#user", Input)
+        if not user_input.value.strip():
+            user_input.value = mfa.DEFAULT_ADMIN_USER
+        names = self._names()
+        if names:
+            self.run_aws(mfa.plan_admin_user, self.ctx.aws, names[0], then=self._admin_planned)
+
+    def _admin_planned(self, plan: list[mfa.AdminAction]) -> None:
+        if not plan:
+            self._say("That user is already in the 'Admins' group with AdministratorAccess.")
+            return
+        self._admin_plan = plan
+        self._next_admin_action(None)
+
+    def _next_admin_action(self, _result: object) -> None:
+        if not self._admin_plan:
+            user = self.query_one("#user", Input).value.strip()
+            self._say(f"Administrator user {user!r} is ready (group 'Admins', AdministratorAccess). "
+                      "Now create its MFA device.")
+            self._reload()
+            return
+        action = self._admin_plan[0]
+        self.app.push_screen(Choice("Create the first administrator user", action.text,
+                                    [("do", "Do it"), ("stop", "Stop here")], cancel="stop"),
+                             self._admin_choice)
+
+    def _admin_choice(self, choice: str | None) -> None:
+        if choice != "do":
+            self._say(f"Stopped: {len(self._admin_plan)} action(s) not made.")
+            self._admin_plan = []
+            return
+        action = self._admin_plan.pop(0)
+        self.run_aws(mfa.execute_admin_action, self.ctx.aws, action, then=self._next_admin_action)
+
+    # -- enrolment -------------------------------------------------------------------------------
+    @on(Button.Pressed, "#start")
+    def _start(self) -> None:
+        names = self._names()
+        if not names:
+            return
+        self.query_one("#start", Button).disabled = True
+        self._say("")
+        self.run_aws(mfa.start_enrollment, self.ctx.aws, *names,
+                     account_id=self.ctx.identity.account_id, then=self._started)
+
+    def on_aws_error(self, error: BaseException | None) -> None:
+        self.query_one("#start", Button).disabled = False
+        if isinstance(error, CodeRejected):
+            self.clear_error()
+            self._field_error(error.field or "code1", mfa.rejection_text(error))
+            if error.retry_after:
+                submit = self.query_one("#submit", Button)
+                submit.disabled = True
+                self.set_timer(error.retry_after, lambda: setattr(submit, "disabled", False))
+        elif isinstance(error, AlreadyExistsError) and self._enrollment is None:
+            device = self.query_one("#device-name", Input).value.strip() or \
+                self.query_one("#user", Input).value.strip()
+            self._field_error("device-name", "A virtual MFA device with this name already exists.")
+            self.run_aws(mfa.free_device_name, self.ctx.aws, device, then=self._offer_name)
+        elif self._enrollment is not None and not self._enrollment.active:
+            gone = self._enrollment  # complete() dropped the seed (and deleted the device)
+            self._finish_enrolment()
+            if gone.deleted:
+                self._say(f"The device {gone.serial} was deleted so that none is left unassigned. "
+                          "Remove its entry from the authenticator app and start again.")
+
+    def _offer_name(self, other: str) -> None:
+        def chosen(choice: str | None) -> None:
+            if choice == "use":
+                self.query_one("#device-name", Input).value = other
+                self._start()
+
+        self.app.push_screen(Choice("Device name taken", f"A virtual MFA device with that name already "
+                                    f"exists in this account. Use {other!r} instead?",
+                                    [("use", f"Use {other}"), ("other", "Choose another name")],
+                                    cancel="other"), chosen)
+
+    def _started(self, enrollment: mfa.Enrollment) -> None:
+        self._enrollment = enrollment
+        self.query_one("#start", Button).disabled = False
+        self.query_one("#qr", QrCode).set_matrix(qr_matrix(enrollment.uri))
+        self.query_one("#enrol-help", Static).update(
+            f"Device {enrollment.serial} was created for {enrollment.user}. Scan the code with the "
+            f"authenticator app (entry: Amazon Web Services, {enrollment.device_name}@"
+            f"{enrollment.account_id}). {SUBMIT_ADVICE}")
+        self.query_one("#choose").add_class("hidden")
+        self.query_one("#orphans").add_class("hidden")
+        self.query_one("#enrol").remove_class("hidden")
+        self._tick()
+        self._ticker = self.set_interval(1, self._tick)
+        self.query_one("#body").scroll_home(animate=False)
+
+    def _tick(self) -> None:
+        enrollment = self._enrollment
+        if enrollment is not None and enrollment.active:
+            self.query_one("#ticker", Static).update(
+                f"{enrollment.check.seconds_left():2d} s left in the current 30-second code.")
+
+    @on(Button.Pressed, "#reveal")
+    def _reveal(self) -> None:
+        secret, button = self.query_one("#secret", Static), self.query_one("#reveal", Button)
+        if secret.has_class("hidden") and self._enrollment is not None and self._enrollment.active:
+            secret.update(f"Secret key (type it into the app if it cannot scan):\n"
+                          f"{self._enrollment.secret_text()}")
+            secret.remove_class("hidden")
+            button.label = "Hide secret"
+        else:
+            secret.update("")
+            secret.add_class("hidden")
+            button.label = "Reveal secret"
+
+    @on(Button.Pressed, "#backup")
+    def _backup(self) -> None:
+        if self._enrollment is not None and self._enrollment.active:
+            self.run_aws(mfa.backup_seed, self._enrollment, then=self._backed_up, group="keyring")
+
+    def _backed_up(self, result) -> None:  # noqa: ANN001
+        self.query_one("#backup-result", Static).update(
+            f"Keyring backup: {result.message}" + ("" if result.saved else ". Carry on without it."))
+
+    @on(Input.Submitted, "#code1")
+    def _code1_entered(self) -> None:
+        self.query_one("#code2", Input).focus()
+
+    @on(Input.Submitted, "#code2")
+    @on(Button.Pressed, "#submit")
+    def _submit(self) -> None:
+        if self._enrollment is None or not self._enrollment.active:
+            return
+        self._field_error("code1")
+        self._field_error("code2")
+        code1, code2 = self.query_one("#code1", Input), self.query_one("#code2", Input)
+        values = code1.value, code2.value
+        code1.value = code2.value = ""
+        self.run_aws(mfa.complete, self.ctx.aws, self._enrollment, *values, then=self._completed)
+
+    def _completed(self, evidence: dict) -> None:
+        self.record(Status.DONE, evidence=evidence, source="aws")
+        self._finish_enrolment()
+        self._say(f"Done: MFA device {evidence['serial']} is enabled for {evidence['user']} "
+                  "(seen with iam:ListMFADevices). The secret key was dropped from memory.")
+        self._reload()
+
+    @on(Button.Pressed, "#cancel")
+    def _cancel(self) -> None:
+        if self._enrollment is not None and self._enrollment.active:
+            self.run_aws(mfa.cancel, self.ctx.aws, self._enrollment, then=self._cancelled)
+
+    def _cancelled(self, _result: object) -> None:
+        serial = self._enrollment.serial if self._enrollment else ""
+        self._finish_enrolment()
+        self._say(f"Cancelled: the unassigned device {serial} was deleted. Remove its entry from the "
+                  "authenticator app if it was scanned.")
+
+    def _finish_enrolment(self) -> None:
+        """Back to choosing a user; nothing of the secret stays on screen."""
+        if self._ticker is not None:
+            self._ticker.stop()
+            self._ticker = None
+        self._enrollment = None
+        self.query_one("#qr", QrCode).set_matrix(None)
+        for wid in ("#secret", "#backup-result", "#ticker", "#enrol-help"):
+            self.query_one(wid, Static).update("")
+        self.query_one("#secret").add_class("hidden")
+        self.query_one("#reveal", Button).label = "Reveal secret"
+        self.query_one("#enrol").add_class("hidden")
+        self.query_one("#choose").remove_class("hidden")

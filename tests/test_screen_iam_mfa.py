@@ -1,0 +1,302 @@
+"""The IAM-user MFA step through the TUI (Pilot) against moto."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+import boto3
+import keyring
+import pytest
+from botocore.stub import Stubber
+from keyring.backends import fail
+from PIL import Image
+
+from conftest import settle
+from test_mfa import admin_policy, seed_of, two_codes, unassigned  # noqa: F401 - fixture
+from wizard.checklist import Status
+from wizard.redact import secret_forms
+from wizard.totp import group4
+
+SIZE = (120, 40)
+
+
+@pytest.fixture
+def iam(moto_endpoint):
+    return boto3.client("iam", region_name="us-east-1", endpoint_url=moto_endpoint)
+
+
+@pytest.fixture
+def users(iam):
+    iam.create_user(UserName="bob")
+    iam.create_user(UserName="alice")
+    iam.create_login_profile(UserName="alice", Password="Xx1!xxxxxxxxxxxx")
+
+
+async def open_step(app, pilot):
+    await settle(app, pilot)
+    app.goto("iam_user_mfa")
+    await settle(app, pilot)
+    return app.screen
+
+
+def text_of(screen, selector: str) -> str:
+    return str(screen.query_one(selector).render())
+
+
+def widget_image(widget) -> Image.Image:
+    """Paint what the widget drew (its segments' colours), 4×8 pixels per cell."""
+    img = Image.new("L", (widget.size.width * 4, widget.size.height * 8), 255)
+    for y in range(widget.size.height):
+        x = 0
+        for seg in widget.render_line(y):
+            for _ in seg.text:
+                for half, color in ((0, seg.style.color), (1, seg.style.bgcolor)):
+                    if color is not None and color.get_truecolor().red < 128:
+                        img.paste(0, (x * 4, y * 8 + half * 4, x * 4 + 4, y * 8 + half * 4 + 4))
+                x += 1
+    return img
+
+
+def decode(img: Image.Image) -> list[str]:
+    from pyzbar import pyzbar
+
+    return [r.data.decode() for r in pyzbar.decode(img)]
+
+
+async def press(app, pilot, screen, selector: str):
+    """Press a button even when it is scrolled out of view (the QR code fills the view)."""
+    screen.query_one(selector).press()
+    await settle(app, pilot)
+
+
+async def start(app, pilot, screen, device: str = ""):
+    screen.query_one("#device-name").value = device
+    await press(app, pilot, screen, "#start")
+
+
+async def type_codes(app, pilot, screen, code1: str, code2: str):
+    screen.query_one("#code1").value = code1
+    screen.query_one("#code2").value = code2
+    await press(app, pilot, screen, "#submit")
+
+
+async def test_full_flow_records_serial_and_leaves_no_seed_anywhere(make_app, users, iam, tmp_path):
+    from wizard.record import build_record, render
+    from wizard.redact import setup_log_file
+
+    log_path = tmp_path / "debug.log"
+    setup_log_file(str(log_path))
+    keyring.set_keyring(fail.Keyring())
+    try:
+        app = make_app()
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await open_step(app, pilot)
+            options = screen.query_one("#users")
+            assert [options.get_option_at_index(i).id for i in range(options.option_count)] == ["alice", "bob"]
+            assert screen.query_one("#user").value == "alice"
+            assert screen.query_one("#enrol").has_class("hidden")
+            await start(app, pilot, screen)
+            assert not screen.query_one("#enrol").has_class("hidden")
+            assert screen.query_one("#choose").has_class("hidden")
+            serial = "arn:aws:iam::123456789012:mfa/alice"
+            seed = seed_of(iam, serial)
+            qr = screen.query_one("#qr")
+            assert decode(widget_image(qr)) == [screen._enrollment.uri]
+            assert f"secret={seed}" in screen._enrollment.uri
+            assert "s left in the current 30-second code" in text_of(screen, "#ticker")
+            assert screen.query_one("#secret").has_class("hidden")
+            await press(app, pilot, screen, "#reveal")
+            assert group4(seed) in text_of(screen, "#secret")
+            await press(app, pilot, screen, "#reveal")
+            assert screen.query_one("#secret").has_class("hidden")
+            await press(app, pilot, screen, "#backup")
+            assert "not saved: no usable keyring" in text_of(screen, "#backup-result")
+            await type_codes(app, pilot, screen, *two_codes(seed))
+            rec = app.ctx.checklist.step("iam_user_mfa")
+            assert rec.status == Status.DONE and rec.evidence_source == "aws"
+            assert rec.evidence == {"user": "alice", "serial": serial, "verified_by": "iam:ListMFADevices"}
+            assert screen.query_one("#enrol").has_class("hidden") and screen.query_one("#qr").cells is None
+            assert "is enabled for alice" in text_of(screen, "#result")
+            assert screen._enrollment is None
+            export = tmp_path / "record.json"
+            export.write_text(render(build_record(app.ctx.checklist), "json"))
+            (tmp_path / "record.md").write_text(render(build_record(app.ctx.checklist), "markdown"))
+        assert [d["SerialNumber"] for d in iam.list_mfa_devices(UserName="alice")["MFADevices"]] == [serial]
+    finally:
+        logger = logging.getLogger("rootwizard")
+        for handler in logger.handlers[:]:
+            logger.removeHandler(handler)
+            handler.close()
+        keyring.set_keyring(keyring.backends.chainer.ChainerBackend())
+    files = [p for p in (tmp_path / "state").rglob("*") if p.is_file()]
+    files += [log_path, export, tmp_path / "record.md"]
+    assert len(files) >= 4 and "iam:EnableMfaDevice" in log_path.read_text()
+    forms = secret_forms(seed) | secret_forms(group4(seed))
+    for path in files:
+        content = path.read_bytes().decode("utf-8", "replace")
+        leaked = [f for f in forms if f in content]
+        assert not leaked, f"seed found in {path}"
+
+
+async def test_cancel_after_create_deletes_the_device(make_app, users, iam):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_step(app, pilot)
+        await start(app, pilot, screen, "alice-phone")
+        assert unassigned(iam) == ["arn:aws:iam::123456789012:mfa/alice-phone"]
+        await press(app, pilot, screen, "#cancel")
+        assert unassigned(iam) == []
+        assert "was deleted" in text_of(screen, "#result")
+        assert not screen.query_one("#choose").has_class("hidden")
+        assert app.ctx.checklist.step("iam_user_mfa").status == Status.PENDING
+
+
+async def test_leaving_the_step_mid_enrolment_deletes_the_device(make_app, users, iam):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_step(app, pilot)
+        await start(app, pilot, screen)
+        assert len(unassigned(iam)) == 1
+        app.goto("summary")
+        await settle(app, pilot)
+        for thread in threading.enumerate():
+            if thread.name == "mfa-cleanup":
+                thread.join(10)
+    assert unassigned(iam) == []
+
+
+async def test_rejected_codes_show_next_to_the_field_and_keep_the_device(make_app, users, iam):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_step(app, pilot)
+        await start(app, pilot, screen)
+        code1, code2 = two_codes(seed_of(iam, "arn:aws:iam::123456789012:mfa/alice"))
+        await type_codes(app, pilot, screen, code1, code1)
+        assert "same code as the first one" in text_of(screen, "#code2-error")
+        assert text_of(screen, "#code1-error") == ""
+        assert screen.query_one("#error").has_class("hidden")
+        assert screen.query_one("#code1").value == "" and screen.query_one("#code2").value == ""
+        await type_codes(app, pilot, screen, "12", code2)
+        assert "a code is 6 digits" in text_of(screen, "#code1-error")
+        assert not screen.query_one("#enrol").has_class("hidden")
+        assert len(unassigned(iam)) == 1
+        assert iam.list_mfa_devices(UserName="alice")["MFADevices"] == []
+        await type_codes(app, pilot, screen, code1, code2)
+        assert app.ctx.checklist.step("iam_user_mfa").status == Status.DONE
+
+
+async def test_aws_rejecting_codes_cleans_up_and_can_be_retried(make_app, users, iam):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_step(app, pilot)
+        await start(app, pilot, screen)
+        serial = "arn:aws:iam::123456789012:mfa/alice"
+        codes = two_codes(seed_of(iam, serial))
+        with Stubber(app.ctx.aws._client("iam")) as stub:  # moto accepts any codes
+            stub.add_client_error("enable_mfa_device", "InvalidAuthenticationCode",
+                                  "Authentication code for the MFA device is not valid.", 403)
+            stub.add_response("delete_virtual_mfa_device", {}, {"SerialNumber": serial})
+            await type_codes(app, pilot, screen, *codes)
+            stub.assert_no_pending_responses()
+        iam.delete_virtual_mfa_device(SerialNumber=serial)  # what the stubbed call did
+        assert "AWS rejected the two MFA codes" in text_of(screen, "#error")
+        assert f"The device {serial} was deleted" in text_of(screen, "#result")
+        assert not screen.query_one("#choose").has_class("hidden")
+        assert app.ctx.checklist.step("iam_user_mfa").status == Status.PENDING
+        await start(app, pilot, screen)
+        assert not screen.query_one("#enrol").has_class("hidden")
+        await type_codes(app, pilot, screen, *two_codes(seed_of(iam, serial)))
+        assert app.ctx.checklist.step("iam_user_mfa").status == Status.DONE
+
+
+async def test_name_clash_offers_another_name(make_app, users, iam):
+    iam.create_virtual_mfa_device(VirtualMFADeviceName="alice")
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_step(app, pilot)
+        await pilot.click("#keep-orphans")
+        await start(app, pilot, screen)
+        assert "already exists" in text_of(screen, "#device-name-error")
+        assert "Use 'alice-2' instead?" in str(app.screen.query_one("#dialog-text").render())
+        await pilot.click("#use")
+        await settle(app, pilot)
+        assert screen._enrollment.serial == "arn:aws:iam::123456789012:mfa/alice-2"
+        assert not screen.query_one("#enrol").has_class("hidden")
+
+
+async def test_orphans_are_offered_for_cleanup(make_app, users, iam):
+    orphan = iam.create_virtual_mfa_device(VirtualMFADeviceName="crashed")["VirtualMFADevice"]["SerialNumber"]
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_step(app, pilot)
+        assert not screen.query_one("#orphans").has_class("hidden")
+        assert orphan in text_of(screen, "#orphans-text")
+        await pilot.click("#delete-orphans")
+        await settle(app, pilot)
+        assert screen.query_one("#orphans").has_class("hidden")
+    assert unassigned(iam) == []
+
+
+async def test_create_first_administrator_confirms_each_action(make_app, iam, admin_policy):  # noqa: F811
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_step(app, pilot)
+        assert screen.query_one("#user").value == ""
+        await pilot.click("#create-admin")
+        await settle(app, pilot)
+        texts = []
+        for _ in range(4):
+            texts.append(str(app.screen.query_one("#dialog-text").render()))
+            await pilot.click("#do")
+            await settle(app, pilot)
+        assert "iam:CreateUser" in texts[0] and "iam:AddUserToGroup" in texts[3]
+        assert app.screen is screen
+        assert "'admin' is ready" in text_of(screen, "#result")
+        options = screen.query_one("#users")
+        assert options.get_option_at_index(0).id == "admin"
+    assert [g["GroupName"] for g in iam.list_groups_for_user(UserName="admin")["Groups"]] == ["Admins"]
+
+
+async def test_stopping_the_administrator_plan_makes_nothing(make_app, iam):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_step(app, pilot)
+        screen.query_one("#user").value = "ops"
+        await pilot.click("#create-admin")
+        await settle(app, pilot)
+        await pilot.click("#stop")
+        await settle(app, pilot)
+        assert "4 action(s) not made" in text_of(screen, "#result")
+    assert iam.list_users()["Users"] == []
+
+
+async def test_bad_names_get_field_errors(make_app, users, iam):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_step(app, pilot)
+        screen.query_one("#user").value = "no spaces"
+        await press(app, pilot, screen, "#start")
+        assert "letters, digits" in text_of(screen, "#user-error")
+        screen.query_one("#user").value = "alice"
+        screen.query_one("#device-name").value = "x/y"
+        await press(app, pilot, screen, "#start")
+        assert text_of(screen, "#user-error") == ""
+        assert "letters, digits" in text_of(screen, "#device-name-error")
+    assert iam.list_virtual_mfa_devices()["VirtualMFADevices"] == []
+
+
+@pytest.mark.parametrize("size, drawn", [((100, 30), True), ((90, 24), False)])
+async def test_qr_on_small_terminals(make_app, users, iam, size, drawn):
+    app = make_app()
+    async with app.run_test(size=size) as pilot:
+        screen = await open_step(app, pilot)
+        await start(app, pilot, screen)
+        qr = screen.query_one("#qr")
+        if drawn:
+            assert qr.cells is not None and qr.fit.quiet >= 2
+            assert decode(widget_image(qr)) == [screen._enrollment.uri]
+        else:
+            assert qr.cells is None
+            assert "too small to show the QR code: it needs 49×25" in str(qr.render())
+        await press(app, pilot, screen, "#cancel")
