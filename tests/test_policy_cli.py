@@ -246,3 +246,10 @@ def test_cli_read_back_mismatch(capsys, tmp_path, moto_endpoint, drops_reuse_pre
     doc = json.loads(out)
     assert code == 1 and doc["applied"] is True and doc["read_back_matches"] is False
     assert "differs" in err and "Prevent password reuse" in err
+
+
+def test_cli_json_asks_after_showing_the_review_on_stderr(capsys, tmp_path, moto_endpoint, monkeypatch):
+    monkeypatch.setattr("sys.stdin", Tty("yes\n"))
+    code, out, err = run(capsys, tmp_path, "--apply", "--json")
+    assert code == 0 and json.loads(out)["read_back_matches"] is True
+    assert err.index("Minimum password length") < err.index("Apply this policy?")

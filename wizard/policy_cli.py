@@ -85,27 +85,32 @@ def cli_password_policy(rt: Any) -> int:
         "applied": False,
         "read_back_matches": None,
     }
+    review = "\n".join(render_text(current, proposed, weak))
     if not args.json:
-        print("\n".join(render_text(current, proposed, weak)), file=out)
+        print(review, file=out)
 
     code = EXIT_OK
     if args.apply:
-        code = _apply(args, aws, current, proposed, result, err if args.json else out)
+        # With --json, standard output stays one JSON document: the review shown before
+        # the question and the outcome line go to standard error.
+        code = _apply(args, aws, current, proposed, result, info=err if args.json else out,
+                      review=review if args.json else "")
     if args.json:
         print(json.dumps(result, indent=2), file=out)
     return code
 
 
 def _apply(args: Any, aws: Any, current: Policy | None, proposed: Policy,
-           result: dict[str, Any], info: TextIO) -> int:
-    """Ask (unless --yes), apply and read back. ``info`` takes the outcome line (stderr
-    with --json, so standard output stays one JSON document)."""
+           result: dict[str, Any], *, info: TextIO, review: str) -> int:
+    """Ask (unless --yes, after showing ``review`` if not shown yet), apply, read back."""
     err = sys.stderr
     if not args.yes:
         if not sys.stdin.isatty():
             print("rootwizard: not applied: no terminal to ask for confirmation; "
                   "review the policy and run again with --yes.", file=err)
             return EXIT_REFUSED
+        if review:
+            print(review, file=err)
         if not _ask(sys.stdin, err):
             print("Not applied.", file=err)
             return EXIT_REFUSED
