@@ -92,7 +92,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--yes", action="store_true", help="do not ask before applying")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.add_argument("--max-password-age", type=int, metavar="DAYS",
-                   help="expire passwords after DAYS (1-1095); default: keep the current setting")
+                   help="expire passwords after DAYS (1-1095; 0 = never expire); default: keep the current "
+                        "setting. A looser value than the current one is applied only because you asked for it")
 
     p = sub.add_parser("mfa", help="virtual MFA for IAM users")
     msub = p.add_subparsers(dest="mfa_command", metavar="ACTION", required=True)

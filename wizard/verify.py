@@ -31,7 +31,7 @@ def password_policy(aws: AwsAccess, rec: StepRecord) -> tuple[bool, dict[str, An
     expected = rec.evidence.get("after")
     current = aws.get_password_policy()
     if not expected or current is None:
-        return False, {"read_back": current}
+        return False, {**rec.evidence, "read_back": current}
     mismatches = readback_mismatches(Policy.from_api(expected), current)
     return not mismatches, {**rec.evidence, "reverified_mismatches": mismatches}
 
