@@ -59,6 +59,7 @@ class AlternateContactsScreen(RootStepScreen):
         self.apply_verdict(*contacts_verdict(contacts))
 
     def _show(self, contacts: dict[str, Any]) -> None:
+        self._unavailable = ""  # AWS answered: verification works again
         for ctype, contact in contacts.items():
             t = ctype.lower()
             self.query_one(f"#{t}-current", Static).update(f"In AWS: {contact_text(contact)}")
@@ -95,16 +96,21 @@ class AlternateContactsScreen(RootStepScreen):
 
     # -- no API access ------------------------------------------------------------------
     def on_aws_error(self, error: BaseException | None) -> None:
-        if isinstance(error, API_UNAVAILABLE):
-            assert isinstance(error, AwsError)
+        if not isinstance(error, API_UNAVAILABLE):
+            return
+        assert isinstance(error, AwsError)
+        g = self.guide
+        if error.action.endswith("GetAlternateContact"):
+            # Nothing can be read: the operator's word is all the record can hold.
             self._unavailable = error.code or type(error).__name__
-            panel = self.query_one("#fallback", Static)
-            panel.update(
-                f"The wizard cannot use the Account Management API here ({error.message}). "
-                f"Set the contacts in the console instead, security first:\n"
-                f"{self.guide.console_path}\n{self.guide.link}\n"
-                "Then confirm below: the record will say \"confirmed by operator\", not verified.")
-            panel.remove_class("hidden")
+            then = "Then confirm below: the record will say \"confirmed by operator\", not verified."
+        else:
+            then = "Then press Verify: the wizard can still read them back."
+        panel = self.query_one("#fallback", Static)
+        panel.update(f"The wizard cannot use the Account Management API here ({error.message}). "
+                     f"Set the contacts in the console instead, security first:\n"
+                     f"{g.console_path}\n{g.link}\n{then}")
+        panel.remove_class("hidden")
 
     def can_verify(self) -> bool:
         return not self._unavailable

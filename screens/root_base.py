@@ -36,6 +36,7 @@ def field_error(field_id: str) -> Static:
 class SkipDialog(ModalScreen[str | None]):
     """Asks why a step is skipped; dismisses with the reason, or None on cancel."""
 
+    DEFAULT_CSS = "SkipDialog { align: center middle; }"
     BINDINGS = [("escape", "cancel", "Cancel")]
 
     def __init__(self, title: str) -> None:
@@ -102,6 +103,7 @@ class RootStepScreen(StepScreen):
             if self.STEP_ID in SIMULATABLE:
                 yield plain("SANDBOX: press F6 to simulate the console action",
                             id="sandbox-hint", classes="sandbox-hint")
+        yield plain(g.title, id="root-title", classes="root-title")
         yield plain(g.why, id="why", classes="why")
         yield plain(f"Console:  {g.console_path}\nLink:     {g.link}", id="console-path",
                     classes="console-path")

@@ -319,3 +319,28 @@ async def test_root_usage_shows_last_use_and_root_only_tasks(make_app):
         rec = step(app, "root_usage")
         assert rec.status == Status.CONFIRMED and rec.evidence["root_credentials_locked_away"]
         assert rec.evidence["root_password_last_used"] is not None
+
+
+async def test_alternate_contacts_write_denied_still_verifies_by_reading(make_app):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        stub = Stubber(app.ctx.aws._client("account"))
+        for _ in range(3):  # opening the step: nothing set yet
+            stub.add_client_error("get_alternate_contact", "ResourceNotFoundException", http_status_code=404)
+        stub.add_client_error("put_alternate_contact", "AccessDeniedException", http_status_code=403)
+        for ctype in ("SECURITY", "OPERATIONS", "BILLING"):  # set in the console meanwhile
+            stub.add_response("get_alternate_contact", {"AlternateContact": {
+                "Name": "Team", "Title": "Lead", "EmailAddress": "team@example.com",
+                "PhoneNumber": "+1 206 555 0100", "AlternateContactType": ctype}})
+        stub.activate()
+        app.goto("alternate_contacts")
+        await settle(app, pilot)
+        fill(app, "security", CONTACTS["security"])
+        await click(app, pilot, "#save-security")
+        assert "press Verify" in text(app, "#fallback")
+        assert "Access denied" in text(app, "#error")
+        await click(app, pilot, "#console-done")
+        rec = step(app, "alternate_contacts")
+        assert rec.status == Status.DONE and rec.evidence_source == "aws"
+        stub.assert_no_pending_responses()
