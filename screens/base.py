@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -155,7 +156,7 @@ class StepScreen(Screen):
             text = f"Unexpected error: {type(error).__name__}. Retry; details are in --log-file."
             self.wapp.log_exception(error)
         panel = self.query_one("#error", Static)
-        panel.update(text)
+        panel.update(Text(text))  # plain text: messages quote AWS answers and file contents
         panel.remove_class("hidden")
 
     def clear_error(self) -> None:

@@ -1,0 +1,235 @@
+"""Step 2: the credential report. Generate and download it from AWS (or analyse a CSV
+downloaded from the console), then show severity-ordered findings and a filterable
+per-user table. The work is in wizard.report_flow; this screen shows and collects."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.timer import Timer
+from textual.widgets import Button, DataTable, Input, ProgressBar, Static
+
+from screens.base import StepScreen
+from wizard import report_flow
+from wizard.checklist import STEPS_BY_ID, Status
+from wizard.credreport import UserRow
+from wizard.errors import InputError
+from wizard.report_flow import ReportResult
+
+CACHE_KEY = "credential_report"
+SEVERITY_STYLES = {"critical": "bold white on red", "high": "bold red", "medium": "bold yellow", "low": "bold"}
+FILTER_DELAY_S = 0.3
+FLAGS_HELP = "no MFA, access key, key >90d, unused >45d, never used, 2 keys, inactive key, cert"
+
+
+def _matches(row: UserRow, term: str) -> bool:
+    return term in row.user.lower() or any(term in flag.lower() for flag in row.flags)
+
+
+class ReportScreen(StepScreen):
+    STEP_ID = "credential_report"
+    CSS_PATH = "report.tcss"
+    TIMEOUT_S = report_flow.FETCH_TIMEOUT_S
+
+    def compose_body(self) -> ComposeResult:
+        yield Static(
+            "The IAM credential report lists the root user and every IAM user with their "
+            "passwords, MFA and access keys. The wizard asks AWS to generate it "
+            "(iam:GenerateCredentialReport), waits until it is complete, downloads it "
+            "(iam:GetCredentialReport) and keeps a copy in this session's folder.", classes="help")
+        with Horizontal(classes="buttons"):
+            yield Button("Generate and download", id="fetch", variant="primary")
+        with Vertical(id="progress-box", classes="hidden"):
+            yield Static("", id="progress-text")
+            yield ProgressBar(total=None, show_eta=False, id="progress")
+        yield Static("Or analyse a report downloaded from the IAM console (Credential report, "
+                     "Download report):", classes="help")
+        with Horizontal(id="file-row"):
+            yield Input(id="report-file", placeholder="path to the downloaded CSV")
+            yield Button("Analyse file", id="analyse-file")
+        yield Static("", id="file-error", classes="field-error")
+        yield Static("", id="generated", classes="help hidden")
+        yield Static("", id="warnings", classes="warning hidden")
+        with Vertical(id="results", classes="hidden"):
+            yield Static("Findings", classes="section")
+            yield Vertical(id="findings")
+            yield Static("Users", classes="section")
+            yield Input(id="filter", placeholder=f"filter by user name or flag ({FLAGS_HELP})")
+            yield Static("", id="filter-count")
+            yield DataTable(id="users", cursor_type="row", zebra_stripes=True)
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.query_one("#users", DataTable).add_columns(
+            "User", "Console", "MFA", "Password used", "Key 1", "Key 2", "Flags")
+        self._rows: list[UserRow] = []
+        self._action = ""
+        self._filter_timer: Timer | None = None
+        result = self.ctx.cache.get(CACHE_KEY)
+        if result is not None:
+            self._show(result)
+        else:
+            ev = self.ctx.checklist.step(self.STEP_ID).evidence
+            if ev.get("sha256"):
+                self._set_text("#generated", f"Last analysed report: generated {ev.get('generated_time') or 'unknown'}, "
+                               f"SHA-256 {ev['sha256']}, kept as {ev.get('file')}.")
+
+    # -- getting the report ----------------------------------------------------------------
+    def _now(self) -> datetime:
+        sandbox = self.ctx.sandbox
+        return sandbox.now() if sandbox is not None else datetime.now(timezone.utc)
+
+    def _busy(self, busy: bool) -> None:
+        self.query_one("#fetch", Button).disabled = busy
+        self.query_one("#analyse-file", Button).disabled = busy
+        self.query_one("#progress-box").set_class(not busy, "hidden")
+
+    @on(Button.Pressed, "#fetch")
+    def _fetch(self) -> None:
+        self._action = "aws"
+        self._busy(True)
+        self.query_one("#progress-text", Static).update("Asking AWS to generate the credential report …")
+        self.run_aws(self._fetch_work, then=self._loaded, group="report")
+
+    def _fetch_work(self) -> tuple[ReportResult, str | None]:
+        result = report_flow.load_live(self.ctx.aws, self._now, timeout_s=self.TIMEOUT_S,
+                                       on_progress=self._progress_from_thread)
+        return result, self._keep(result)
+
+    def _progress_from_thread(self, state: str, elapsed: float) -> None:
+        self.app.call_from_thread(self._progress, state, elapsed)
+
+    def _progress(self, state: str, elapsed: float) -> None:
+        if self.is_mounted:
+            self.query_one("#progress-text", Static).update(
+                f"Credential report: {state or 'requested'} after {elapsed:.0f} s "
+                f"(waiting up to {self.TIMEOUT_S:.0f} s) …")
+
+    @on(Button.Pressed, "#analyse-file")
+    @on(Input.Submitted, "#report-file")
+    def _analyse_file(self) -> None:
+        self.query_one("#file-error", Static).update("")
+        self._action = "file"
+        self._busy(True)
+        self.query_one("#progress-text", Static).update("Reading and analysing the file …")
+        path = self.query_one("#report-file", Input).value
+        self.run_aws(self._file_work, path, then=self._loaded, group="report")
+
+    def _file_work(self, path: str) -> tuple[ReportResult, str | None]:
+        result = report_flow.load_file(path, self._now())
+        return result, self._keep(result)
+
+    def _keep(self, result: ReportResult) -> str | None:
+        """In the worker: refuse another account's report, then save the copy (unless
+        the session is read-only). Returns the saved path."""
+        report_flow.check_account(result, self.ctx.checklist.account_id)
+        if self.ctx.store.read_only:
+            return None
+        return str(report_flow.keep(result, self.ctx.store))
+
+    def on_aws_error(self, error: BaseException | None) -> None:
+        self._busy(False)
+        if self._action == "file" and isinstance(error, InputError):
+            self.clear_error()  # bad input is shown next to the field it came from
+            self.query_one("#file-error", Static).update(Text(str(error)))
+
+    # -- showing and recording -------------------------------------------------------------
+    def _loaded(self, loaded: tuple[ReportResult, str | None]) -> None:
+        result, saved = loaded
+        self._busy(False)
+        self.ctx.report, self.ctx.analysis = result.report, result.analysis
+        self.ctx.cache[CACHE_KEY] = result
+        self._show(result)
+        if saved is not None:
+            self._record(result, saved)
+
+    def _record(self, result: ReportResult, saved: str) -> None:
+        cl = self.ctx.checklist
+        rec = cl.step(self.STEP_ID)
+        if result.source == report_flow.SOURCE_FILE and rec.status == Status.DONE:
+            self.notify("The step keeps its report from AWS; the file was analysed for viewing only.")
+            return
+        kept = (cl.findings_before, cl.findings_after)
+        slot = report_flow.store_findings(cl, result)
+        ev = report_flow.evidence(result, Path(saved))
+        if result.source == report_flow.SOURCE_AWS:
+            ok = self.record(Status.DONE, evidence=ev, source="aws",
+                             note=f"Report generated by AWS at {result.generated_iso}.")
+        else:
+            ok = self.record(Status.CONFIRMED, evidence=ev, source="file",
+                             note="Analysed a report file given by the operator; the wizard did not "
+                                  "read it from AWS.")
+        if not ok:
+            cl.findings_before, cl.findings_after = kept
+        elif slot:
+            self.notify(f"Findings kept in the session as '{slot}' for the completion record.")
+
+    def _set_text(self, selector: str, text: str | Text) -> None:
+        widget = self.query_one(selector, Static)
+        widget.update(text)
+        widget.set_class(not text, "hidden")
+
+    def _show(self, result: ReportResult) -> None:
+        if result.generated_time is not None:
+            age = int((result.now - result.generated_time).total_seconds() // 60)
+            self._set_text("#generated", f"Report generated by AWS at {result.generated_iso} "
+                           f"({max(age, 0)} min before this analysis). {report_flow.FRESHNESS_NOTE}")
+        else:
+            self._set_text("#generated", f"Report file {result.origin}: when AWS generated it is not in "
+                           "the file (the console shows it). Findings are as of that time.")
+        self._set_text("#warnings", "\n".join(result.report.warnings))
+        box = self.query_one("#findings", Vertical)
+        box.remove_children()
+        box.mount_all(self._finding_widgets(result) or [Static("No findings.")])
+        self._rows = result.rows
+        self.query_one("#results").remove_class("hidden")
+        self._fill(self.query_one("#filter", Input).value)
+
+    def _finding_widgets(self, result: ReportResult) -> list[Any]:
+        widgets: list[Any] = []
+        for i, f in enumerate(result.findings):
+            text = Text.assemble((f" {f.severity.upper()} ", SEVERITY_STYLES[f.severity]), " ",
+                                 (f.title, "bold"), "\n", f.detail, "\n", ("Why: ", "bold"), f.why,
+                                 "\n", ("Fix: ", "bold"), f.fix)
+            children: list[Any] = [Static(text, classes="finding-text")]
+            if f.step:
+                children.append(Button(f"Go to step: {STEPS_BY_ID[f.step].title} →", id=f"goto-{i}",
+                                       name=f.step, classes="goto"))
+            widgets.append(Vertical(*children, classes=f"finding sev-{f.severity}"))
+        return widgets
+
+    @on(Button.Pressed, ".goto")
+    def _goto(self, event: Button.Pressed) -> None:
+        if event.button.name:
+            self.wapp.goto(event.button.name)
+
+    # -- the user table ----------------------------------------------------------------------
+    @on(Input.Changed, "#filter")
+    def _filter_typed(self, event: Input.Changed) -> None:
+        """Refill once typing pauses: showing thousands of rows takes the table a moment."""
+        if self._filter_timer is not None:
+            self._filter_timer.stop()
+        self._filter_timer = self.set_timer(FILTER_DELAY_S, lambda: self._fill(event.value))
+
+    @on(Input.Submitted, "#filter")
+    def _filter_now(self, event: Input.Submitted) -> None:
+        if self._filter_timer is not None:
+            self._filter_timer.stop()
+        self._fill(event.value)
+
+    def _fill(self, term: str) -> None:
+        self._filter_timer = None
+        term = term.strip().lower()
+        rows = [r for r in self._rows if _matches(r, term)] if term else self._rows
+        table = self.query_one("#users", DataTable)
+        table.clear()
+        table.add_rows((Text(r.user), r.console, r.mfa, r.password_last_used, r.key1, r.key2, ", ".join(r.flags))
+                       for r in rows)
+        self.query_one("#filter-count", Static).update(
+            f"{len(rows)} of {len(self._rows)} rows (root first)" + (f" matching '{term}'" if term else ""))

@@ -1,0 +1,244 @@
+"""The credential report step: download in the sandbox, findings root first, the user
+table and its filter, evidence matching the saved 0600 copy; report failures (timeout,
+ReportInProgress, LimitExceeded) leave the session unchanged; a 5,000-user file."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from botocore.stub import Stubber
+
+from conftest import settle
+from screens.report import ReportScreen
+from wizard.checklist import Status
+from wizard.credreport import generate_synthetic_report, parse_report
+
+STEP = "credential_report"
+
+
+@pytest.fixture
+def sandbox():
+    from wizard.sandbox import start_sandbox
+
+    sb = start_sandbox()
+    yield sb
+    sb.stop()
+
+
+async def open_step(app, pilot):
+    await settle(app, pilot)
+    app.goto(STEP)
+    await settle(app, pilot)
+    assert isinstance(app.screen, ReportScreen)
+    return app.screen
+
+
+def text(screen, selector: str) -> str:
+    return str(screen.query_one(selector).render())
+
+
+def table_users(screen) -> list[str]:
+    table = screen.query_one("#users")
+    return [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
+
+
+async def test_report_from_the_sandbox(make_app, sandbox):
+    app = make_app(sandbox=sandbox)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_step(app, pilot)
+        await pilot.click("#fetch")
+        await settle(app, pilot)
+        assert screen.query_one("#error").has_class("hidden")
+        rec = app.ctx.checklist.step(STEP)
+        assert rec.status == Status.DONE and rec.evidence_source == "aws"
+        ev = rec.evidence
+        assert ev["source"] == "iam:GetCredentialReport" and ev["generated_time"]
+        saved = Path(ev["file"])
+        assert saved.parent == app.ctx.store.folder
+        assert stat.S_IMODE(os.stat(saved).st_mode) == 0o600
+        assert hashlib.sha256(saved.read_bytes()).hexdigest() == ev["sha256"]
+        assert ev["rows"] == len(parse_report(saved.read_bytes()).rows) == 12
+        assert ev["generated_time"] in text(screen, "#generated") and "4 hours" in text(screen, "#generated")
+
+        # findings: severity order, root first, each with why, fix and the step that fixes it
+        cards = list(screen.query(".finding"))
+        first = str(cards[0].query_one(".finding-text").render())
+        assert "CRITICAL" in first and "Root user has no MFA" in first and "Why:" in first and "Fix:" in first
+        assert "Root user has an active access key" in str(cards[1].query_one(".finding-text").render())
+        assert app.ctx.analysis["account_id"] == sandbox.account_id
+        assert app.ctx.checklist.findings_before["sha256"] == ev["sha256"]
+        assert app.ctx.checklist.findings_after is None
+
+        # the table: root first, then every user; the filter by flag and by name
+        users = table_users(screen)
+        assert users[0] == "<root_account>" and len(users) == 12 and "bob.martin" in users
+        screen.query_one("#filter").focus()
+        await pilot.press(*"no mfa", "enter")
+        no_mfa = table_users(screen)
+        assert no_mfa[0] == "<root_account>"
+        assert set(no_mfa[1:]) == set(app.ctx.analysis["console_users_without_mfa"])
+        screen.query_one("#filter").value = "svc-"
+        await pilot.press("enter")
+        assert table_users(screen) == ["svc-backup", "svc-ci-deploy"]
+        assert "2 of 12 rows" in text(screen, "#filter-count")
+
+        # "Go to step" opens the step that fixes the finding (that screen is tested on its own)
+        opened = []
+        app.goto = opened.append
+        cards[0].query_one("Button.goto").press()
+        await pilot.pause()
+        assert opened == ["root_mfa"]
+
+
+async def test_second_download_is_after_and_view_survives_navigation(make_app, sandbox):
+    app = make_app(sandbox=sandbox)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_step(app, pilot)
+        await pilot.click("#fetch")
+        await settle(app, pilot)
+        sandbox.simulate("root_mfa")
+        await pilot.click("#fetch")
+        await settle(app, pilot)
+        cl = app.ctx.checklist
+        assert cl.findings_before["root"]["mfa_active"] is False
+        assert cl.findings_after["root"]["mfa_active"] is True
+        app.goto(STEP)
+        await settle(app, pilot)
+        assert app.screen is not screen and app.screen.query_one("#users").row_count == 12
+
+
+async def test_plain_moto_report_is_a_clear_error(make_app):
+    """moto's report has no <root_account> row: the screen says so and records nothing."""
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_step(app, pilot)
+        await pilot.click("#fetch")
+        await settle(app, pilot)
+        err = text(screen, "#error")
+        assert "cannot be analysed" in err and "<root_account>" in err
+        assert app.ctx.checklist.step(STEP).status == Status.PENDING
+        assert not screen.query_one("#fetch").disabled
+        assert list(app.ctx.store.folder.glob("credential-report-*")) == []
+
+
+def _inprogress(stub):
+    stub.add_response("generate_credential_report", {"State": "INPROGRESS", "Description": "generating"})
+
+
+def _in_progress_on_get(stub):
+    stub.add_response("generate_credential_report", {"State": "COMPLETE"})
+    stub.add_client_error("get_credential_report", "ReportInProgress", "Report is being generated",
+                          http_status_code=404)
+
+
+def _limit_exceeded(stub):
+    stub.add_client_error("generate_credential_report", "LimitExceeded", "Rate limited", http_status_code=409)
+
+
+@pytest.mark.parametrize("queue, expected", [
+    (_inprogress, "last state INPROGRESS"),
+    (_in_progress_on_get, "GetCredentialReport answered ReportInProgress"),
+    (_limit_exceeded, "LimitExceeded"),
+])
+async def test_report_failures_leave_the_session_unchanged(make_app, monkeypatch, queue, expected):
+    monkeypatch.setattr(ReportScreen, "TIMEOUT_S", 1.0)  # at most two polls (0.5 s, then 1 s backoff)
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_step(app, pilot)
+        before = app.ctx.store.path.read_bytes()
+        stub = Stubber(app.ctx.aws._client("iam"))
+        for _ in range(3):
+            queue(stub)
+        with stub:
+            await pilot.click("#fetch")
+            await settle(app, pilot)
+        err = text(screen, "#error")
+        assert "did not complete within 1 s" in err and expected in err
+        assert "retry" in err.lower()
+        assert app.ctx.store.path.read_bytes() == before
+        assert app.ctx.checklist.step(STEP).status == Status.PENDING
+        assert app.ctx.checklist.findings_before is None and app.ctx.analysis is None
+        assert list(app.ctx.store.folder.glob("credential-report-*")) == []
+        assert not screen.query_one("#fetch").disabled  # retryable
+        assert screen.query_one("#progress-box").has_class("hidden")
+
+
+def _account_file(tmp_path, n: int, account: str = "123456789012") -> Path:
+    now = datetime.now(UTC)
+    content = generate_synthetic_report(n, now, seed=7)
+    found = parse_report(content).account_id
+    path = tmp_path / "downloaded.csv"
+    path.write_text(content.replace(f"::{found}:", f"::{account}:"))
+    return path
+
+
+async def test_5000_user_file(make_app, tmp_path):
+    path = _account_file(tmp_path, 5000)
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_step(app, pilot)
+        screen.query_one("#report-file").value = str(path)
+        await pilot.click("#analyse-file")
+        await settle(app, pilot)
+        assert screen.query_one("#error").has_class("hidden")
+        table = screen.query_one("#users")
+        assert table.row_count == 5001
+        screen.query_one("#filter").focus()
+        screen.query_one("#filter").value = "svc-"
+        await pilot.press("enter")
+        assert table.row_count == 625 and all(u.startswith("svc-") for u in table_users(screen))
+        rec = app.ctx.checklist.step(STEP)
+        # a file the operator gave is not something the wizard saw in AWS
+        assert rec.status == Status.CONFIRMED and rec.evidence_source == "file"
+        assert rec.evidence["generated_time"] is None and rec.evidence["original_file"] == str(path)
+        saved = Path(rec.evidence["file"])
+        assert saved.read_bytes() == path.read_bytes() and stat.S_IMODE(os.stat(saved).st_mode) == 0o600
+        assert app.ctx.checklist.findings_before["user_count"] == 5000
+
+
+@pytest.mark.parametrize("content, message", [
+    (None, "No such file"),
+    (b"", "The credential report is empty."),
+    (b"user,arn\nx,y\n", "lacks required columns"),
+    ("other-account", "is for account"),
+])
+async def test_bad_file_error_next_to_the_field(make_app, tmp_path, content, message):
+    path = tmp_path / "bad.csv"
+    if content == "other-account":
+        path = _account_file(tmp_path, 3, account="999988887777")
+    elif content is not None:
+        path.write_bytes(content)
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_step(app, pilot)
+        before = app.ctx.store.path.read_bytes()
+        screen.query_one("#report-file").value = str(path)
+        await pilot.click("#analyse-file")
+        await settle(app, pilot)
+        assert message in text(screen, "#file-error")
+        assert screen.query_one("#error").has_class("hidden")
+        assert app.ctx.store.path.read_bytes() == before
+        assert list(app.ctx.store.folder.glob("credential-report-*")) == []
+        assert screen.query_one("#results").has_class("hidden")
+
+
+async def test_report_text_is_never_markup(make_app):
+    """What AWS returned is quoted in the error as plain text (no markup, no crash)."""
+    content = generate_synthetic_report(2, datetime.now(UTC), seed=1).replace("<root_account>", "[/bold]")
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_step(app, pilot)
+        stub = Stubber(app.ctx.aws._client("iam"))
+        stub.add_response("generate_credential_report", {"State": "COMPLETE"})
+        stub.add_response("get_credential_report", {"Content": content.encode(), "ReportFormat": "text/csv",
+                                                    "GeneratedTime": datetime.now(UTC)})
+        with stub:
+            await pilot.click("#fetch")
+            await settle(app, pilot)
+        assert "found '[/bold]'. (line 2, column user)" in text(screen, "#error")
+        assert app.ctx.checklist.step(STEP).status == Status.PENDING
