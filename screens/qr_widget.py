@@ -41,7 +41,8 @@ class QrCode(Widget):
         """Columns and rows the code may use: the widget's width, and the visible height
         of the scrolling container it sits in (the whole code must be on screen at once)."""
         node = self.parent
-        while node is not None and not getattr(node, "is_scrollable", False):
+        while node is not None and getattr(getattr(node, "styles", None), "overflow_y", None) not in (
+                "auto", "scroll"):
             node = node.parent
         rows = node.scrollable_content_region.height if node is not None else self.screen.size.height
         return width, max(rows, 1)

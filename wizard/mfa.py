@@ -35,6 +35,7 @@ from wizard.totp import (
     aws_otpauth_uri,
     group4,
     normalize_code,
+    validate_base32_secret,
 )
 
 ADMINS_GROUP = "Admins"
@@ -307,6 +308,47 @@ def backup_seed(enrollment: Enrollment, store: SeedBackup | None = None) -> Save
 
 def rejection_text(err: CodeRejected) -> str:
     return f"{err.message}. {err.hint}".strip() if err.hint else err.message
+
+
+# --- Root MFA companion: a key pasted from the console ----------------------------------------
+
+ROOT_DEVICE_LABEL = "root"
+
+
+class PastedKey:
+    """The secret key the console shows while root assigns a virtual device ("Show
+    secret key"), held in memory so a backup authenticator can scan the same key and two
+    codes can be checked before they are typed into the console. Root MFA itself can
+    only be enabled in the console."""
+
+    def __init__(self, text: str, account_id: str, **check_options: Any) -> None:
+        self._seed: str | None = validate_base32_secret(text)
+        self.account_id = account_id
+        self.check = TwoCodeCheck(self._seed, **check_options)
+
+    def __repr__(self) -> str:
+        return f"PastedKey(account_id={self.account_id!r}, seed={'held' if self.active else 'wiped'})"
+
+    @property
+    def active(self) -> bool:
+        return self._seed is not None
+
+    @property
+    def seed(self) -> str:
+        if self._seed is None:
+            raise WizardError("The secret key was dropped: paste it again.")
+        return self._seed
+
+    @property
+    def uri(self) -> str:
+        return aws_otpauth_uri(self.seed, ROOT_DEVICE_LABEL, self.account_id)
+
+    def backup(self, store: SeedBackup | None = None) -> SaveResult:
+        return (store or SeedBackup()).save(self.account_id, ROOT_DEVICE_LABEL, self.seed)
+
+    def wipe(self) -> None:
+        self._seed = None
+        self.check.wipe()
 
 
 # --- rootwizard mfa enroll ------------------------------------------------------------------

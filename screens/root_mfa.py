@@ -1,0 +1,220 @@
+"""Root user MFA: console-only. The screen explains the console path, can check the
+secret key the console shows (QR for a backup authenticator, two codes), and verifies
+the result through iam:GetAccountSummary (AccountMFAEnabled = 1)."""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.timer import Timer
+from textual.widgets import Button, Input, Label, Static
+
+from screens.base import StepScreen
+from screens.qr_widget import QrCode
+from wizard import mfa, verify
+from wizard.checklist import Status
+from wizard.errors import InputError
+from wizard.qr import qr_matrix
+from wizard.rootchecks import ROOT_STEPS, validate_reason
+from wizard.totp import SUBMIT_ADVICE, CodeRejected
+
+STEP = ROOT_STEPS["root_mfa"]
+EXTRA = (
+    "In the console: Assign MFA device → type a device name → Authenticator app → Show QR "
+    "code (or Show secret key) → type two consecutive codes → Add MFA.\n"
+    "AWS recommends phishing-resistant MFA (a passkey or security key) and allows up to "
+    "eight devices for root: add a second one (another key, or a backup authenticator "
+    "with the same secret key) and keep it somewhere safe. Root MFA is mandatory for every "
+    "account type; the console allows skipping it for 35 days at most, then sign-in stops "
+    "until a device is registered."
+)
+PASTE_HELP = (
+    "Optional: while the console shows the secret key, paste it here. The wizard checks it, "
+    "draws its QR code so a second (backup) authenticator can scan the same key, and checks "
+    "two consecutive codes from the app before you type codes into the console. The key "
+    "stays in memory only and is dropped when you leave this step."
+)
+
+
+class RootMfaScreen(StepScreen):
+    STEP_ID = "root_mfa"
+    CSS_PATH = "root_mfa.tcss"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._key: mfa.PastedKey | None = None
+        self._ticker: Timer | None = None
+
+    def compose_body(self) -> ComposeResult:
+        yield Static(STEP.why, classes="help")
+        yield Static(f"Console: {STEP.console_path}\nLink: {STEP.link}", id="console-path")
+        yield Static("\n".join(f"{i}. {a}" for i, a in enumerate(STEP.actions, 1)), id="actions")
+        yield Static(EXTRA, classes="help")
+        yield Static(f"Verified by {STEP.verify_api}. {STEP.cis}", classes="help")
+        yield Static("", id="aws-state")
+        with Horizontal(classes="buttons"):
+            yield Button("Verify with AWS", id="verify", variant="primary")
+            yield Button("I did it in the console", id="did-it")
+        yield Static(PASTE_HELP, classes="help")
+        yield Label("Secret key from the console")
+        yield Input(id="secret", password=True, placeholder="paste the secret key")
+        yield Static("", id="secret-error", classes="field-error")
+        with Horizontal(classes="buttons"):
+            yield Button("Check the key and show its QR code", id="check-key")
+        with Vertical(id="key-check", classes="hidden"):
+            yield QrCode(id="qr")
+            yield Static("", id="ticker")
+            yield Static(SUBMIT_ADVICE, classes="help")
+            yield Label("Code 1")
+            yield Input(id="code1", placeholder="6 digits", restrict=r"[0-9 -]*", max_length=7)
+            yield Static("", id="code1-error", classes="field-error")
+            yield Label("Code 2 (the next code)")
+            yield Input(id="code2", placeholder="6 digits", restrict=r"[0-9 -]*", max_length=7)
+            yield Static("", id="code2-error", classes="field-error")
+            with Horizontal(classes="buttons"):
+                yield Button("Check the codes", id="check-codes", variant="primary")
+                yield Button("Back up the key to the OS keyring", id="backup")
+                yield Button("Forget the key", id="forget")
+            yield Static("", id="backup-result")
+        yield Static("", id="key-result")
+        yield Label("Skip this step (reason)")
+        yield Input(id="reason", placeholder="why root MFA is not set up now")
+        yield Static("", id="reason-error", classes="field-error")
+        with Horizontal(classes="buttons"):
+            yield Button("Skip (with reason)", id="skip")
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self._verify(record_waiting=False)
+
+    def on_unmount(self) -> None:
+        self._forget(ui=False)
+
+    def on_simulated(self) -> None:
+        self._verify(record_waiting=True)
+
+    # -- verification -----------------------------------------------------------------------
+    def _verify(self, *, record_waiting: bool, note: str | None = None) -> None:
+        self.run_aws(verify.root_mfa, self.ctx.aws,
+                     then=lambda result: self._verified(result, record_waiting, note))
+
+    def _verified(self, result: tuple[bool, dict], record_waiting: bool, note: str | None) -> None:
+        ok, evidence = result
+        shown = evidence.get("AccountMFAEnabled", 0)
+        state = self.query_one("#aws-state", Static)
+        if ok:
+            self.record(Status.DONE, evidence=evidence, source="aws", note=note)
+            state.update("AWS shows MFA on the root user (AccountMFAEnabled = 1): done. The credential "
+                         "report's <root_account> mfa_active follows once the report is regenerated.")
+        elif record_waiting:
+            self.record(Status.WAITING, evidence=evidence, source="aws",
+                        note=note or f"AWS shows AccountMFAEnabled = {shown}")
+            state.update(f"AWS does not show root MFA yet (AccountMFAEnabled = {shown}): waiting for "
+                         "verification. Assign the device in the console, then verify again.")
+        else:
+            state.update(f"AWS shows no MFA on the root user (AccountMFAEnabled = {shown}).")
+
+    @on(Button.Pressed, "#verify")
+    def _verify_pressed(self) -> None:
+        self._verify(record_waiting=True)
+
+    @on(Button.Pressed, "#did-it")
+    def _did_it(self) -> None:
+        """The operator's word makes the step WAITING; only AWS can make it DONE."""
+        note = "operator: MFA assigned in the console"
+        self.record(Status.WAITING, note=note)
+        self._verify(record_waiting=True, note=note)
+
+    @on(Button.Pressed, "#skip")
+    def _skip(self) -> None:
+        field = self.query_one("#reason", Input)
+        try:
+            reason = validate_reason(field.value)
+        except InputError as exc:
+            self.query_one("#reason-error", Static).update(exc.message)
+            return
+        self.query_one("#reason-error", Static).update("")
+        self.record(Status.SKIPPED, reason=reason)
+
+    # -- the pasted key -------------------------------------------------------------------------
+    @on(Input.Submitted, "#secret")
+    @on(Button.Pressed, "#check-key")
+    def _check_key(self) -> None:
+        field, error = self.query_one("#secret", Input), self.query_one("#secret-error", Static)
+        try:
+            key = mfa.PastedKey(field.value, self.ctx.identity.account_id)
+        except InputError as exc:
+            error.update(str(exc))
+            return
+        finally:
+            field.value = ""
+        error.update("")
+        self._forget()
+        self._key = key
+        self.query_one("#qr", QrCode).set_matrix(qr_matrix(key.uri))
+        self.query_one("#key-check").remove_class("hidden")
+        self.query_one("#key-result", Static).update(
+            "The key is valid base32. Scan this code with the backup authenticator (and the main "
+            "one if you have not yet), then check two consecutive codes.")
+        self._tick()
+        self._ticker = self.set_interval(1, self._tick)
+        qr = self.query_one("#qr", QrCode)
+        self.call_after_refresh(lambda: qr.scroll_visible(top=True, animate=False))
+
+    def _tick(self) -> None:
+        if self._key is not None and self._key.active:
+            self.query_one("#ticker", Static).update(
+                f"{self._key.check.seconds_left():2d} s left in the current 30-second code.")
+
+    @on(Input.Submitted, "#code2")
+    @on(Button.Pressed, "#check-codes")
+    def _check_codes(self) -> None:
+        if self._key is None or not self._key.active:
+            return
+        code1, code2 = self.query_one("#code1", Input), self.query_one("#code2", Input)
+        for name in ("code1", "code2"):
+            self.query_one(f"#{name}-error", Static).update("")
+        try:
+            self._key.check.check(code1.value, code2.value)
+        except CodeRejected as exc:
+            self.query_one(f"#{exc.field or 'code1'}-error", Static).update(mfa.rejection_text(exc))
+            if exc.retry_after:
+                button = self.query_one("#check-codes", Button)
+                button.disabled = True
+                self.set_timer(exc.retry_after, lambda: setattr(button, "disabled", False))
+            return
+        finally:
+            code1.value = code2.value = ""
+        self._forget()
+        self.query_one("#key-result", Static).update(
+            "Both codes match the key: the app is set up correctly. Now type two consecutive codes "
+            "into the console (MFA code 1 and 2) and submit at once, then press Verify with AWS. "
+            "The key was dropped from memory.")
+
+    @on(Button.Pressed, "#backup")
+    def _backup(self) -> None:
+        if self._key is not None and self._key.active:
+            self.run_aws(self._key.backup, then=self._backed_up, group="keyring")
+
+    def _backed_up(self, result) -> None:  # noqa: ANN001
+        self.query_one("#backup-result", Static).update(
+            f"Keyring backup: {result.message}" + ("" if result.saved else ". Carry on without it."))
+
+    @on(Button.Pressed, "#forget")
+    def _forget_pressed(self) -> None:
+        self._forget()
+        self.query_one("#key-result", Static).update("The key was dropped from memory.")
+
+    def _forget(self, *, ui: bool = True) -> None:
+        if self._ticker is not None:
+            self._ticker.stop()
+            self._ticker = None
+        if self._key is not None:
+            self._key.wipe()
+            self._key = None
+        if ui:
+            self.query_one("#qr", QrCode).set_matrix(None)
+            self.query_one("#key-check").add_class("hidden")
+            for wid in ("#ticker", "#backup-result"):
+                self.query_one(wid, Static).update("")
