@@ -225,6 +225,7 @@ class IamMfaScreen(StepScreen):
 
     def on_aws_error(self, error: BaseException | None) -> None:
         self.query_one("#start", Button).disabled = False
+        self.query_one("#submit", Button).disabled = False
         if isinstance(error, CodeRejected):
             self.clear_error()
             self._field_error(error.field or "code1", mfa.rejection_text(error))
@@ -305,8 +306,10 @@ class IamMfaScreen(StepScreen):
     @on(Input.Submitted, "#code2")
     @on(Button.Pressed, "#submit")
     def _submit(self) -> None:
-        if self._enrollment is None or not self._enrollment.active:
+        submit = self.query_one("#submit", Button)
+        if self._enrollment is None or not self._enrollment.active or submit.disabled:
             return
+        submit.disabled = True  # one pair at a time: a second submit would be a replay
         self._field_error("code1")
         self._field_error("code2")
         code1, code2 = self.query_one("#code1", Input), self.query_one("#code2", Input)
@@ -343,5 +346,6 @@ class IamMfaScreen(StepScreen):
             self.query_one(wid, Static).update("")
         self.query_one("#secret").add_class("hidden")
         self.query_one("#reveal", Button).label = "Reveal secret"
+        self.query_one("#submit", Button).disabled = False
         self.query_one("#enrol").add_class("hidden")
         self.query_one("#choose").remove_class("hidden")

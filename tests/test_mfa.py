@@ -8,7 +8,7 @@ import time
 import boto3
 import pyotp
 import pytest
-from botocore.stub import ANY, Stubber
+from botocore.stub import Stubber
 from keyring.backends import fail
 
 from wizard import cli, mfa
@@ -309,3 +309,18 @@ def test_cli_bad_device_name_is_input_error(iam, terminal, tmp_path, capsys):
     terminal({})
     assert run_cli(tmp_path, "--user", "alice", "--device-name", "no spaces") == 2
     assert "device name" in capsys.readouterr().err
+
+
+def test_pasted_root_key_is_checked_and_dropped():
+    key = "jbsw y3dp ehpk 3pxp jbsw y3dp ehpk 3pxp"
+    pasted = mfa.PastedKey(key, "123456789012")
+    assert pasted.uri == ("otpauth://totp/Amazon%20Web%20Services:root@123456789012"
+                          "?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&issuer=Amazon%20Web%20Services")
+    assert "JBSW" not in repr(pasted)
+    totp, now = pyotp.TOTP("JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"), time.time()
+    pasted.check.check(totp.at(now), totp.at(now + 30))
+    pasted.wipe()
+    assert not pasted.active and "wiped" in repr(pasted)
+    with pytest.raises(InputError) as exc:
+        mfa.PastedKey("JBSWY3DPEHPK3PX1", "123456789012")
+    assert exc.value.field == "secret" and "JBSW" not in str(exc.value)

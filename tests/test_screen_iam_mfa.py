@@ -15,6 +15,7 @@ from PIL import Image
 from conftest import settle
 from test_mfa import admin_policy, seed_of, two_codes, unassigned  # noqa: F401 - fixture
 from wizard.checklist import Status
+from wizard.qr import matrix_from_cells, qr_matrix, with_quiet_zone
 from wizard.redact import secret_forms
 from wizard.totp import group4
 
@@ -103,6 +104,8 @@ async def test_full_flow_records_serial_and_leaves_no_seed_anywhere(make_app, us
             seed = seed_of(iam, serial)
             qr = screen.query_one("#qr")
             assert decode(widget_image(qr)) == [screen._enrollment.uri]
+            assert qr.fit.quiet == 4  # room for the preferred quiet zone at 120×40
+            assert matrix_from_cells(qr.cells) == with_quiet_zone(qr_matrix(screen._enrollment.uri), 4)
             assert f"secret={seed}" in screen._enrollment.uri
             assert "s left in the current 30-second code" in text_of(screen, "#ticker")
             assert screen.query_one("#secret").has_class("hidden")
