@@ -120,3 +120,13 @@ def test_param_validation_error_never_quotes_the_value():
     err = translate(exc, "iam", "EnableMFADevice")
     assert isinstance(err, errors.InputError)
     assert "AuthenticationCode1" in str(err) and "123456" not in str(err)
+
+
+def test_action_names_use_the_api_spelling(aws_env):
+    with mock_aws():
+        aws = AwsAccess(ConnectionSettings(region="us-east-1"))
+        aws.list_virtual_mfa_devices()
+        with pytest.raises(errors.NotFoundError) as exc:
+            aws.list_mfa_devices("nobody")
+        assert aws.calls == ["iam:ListVirtualMFADevices"]
+        assert exc.value.action == "iam:ListMFADevices"

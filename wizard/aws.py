@@ -205,6 +205,8 @@ class AwsAccess:
         start = time.monotonic()
         try:
             client = self._client(service)
+            # The API's own spelling (EnableMFADevice, not EnableMfaDevice) for logs and hints.
+            api_name = client.meta.method_to_api_mapping.get(operation, api_name)
             resp = getattr(client, operation)(**params)
         except Exception as exc:  # translated below: the one place AWS errors are caught
             err = translate(exc, service, api_name)
