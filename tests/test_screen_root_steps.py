@@ -11,6 +11,7 @@ from textual.widgets import Checkbox, Input
 from conftest import settle
 from test_rootflow import root_analysis
 from wizard.checklist import Status, utcnow
+from wizard.credreport import analyse, parse_report
 
 ACCOUNT = "123456789012"
 
@@ -104,8 +105,14 @@ async def test_sandbox_simulation_makes_verification_observable(make_app):
 
     app = make_app(sandbox=start_sandbox())
     async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        content, _ = app.ctx.aws.fetch_credential_report()
+        app.ctx.analysis = analyse(parse_report(content), utcnow())
         await open_step(app, pilot, "root_access_keys")
         assert "press F6" in text(app, "#sandbox-hint")
+        # The sandbox root key was last used 2 days ago by EC2 in us-east-1.
+        assert "Root key 1: active" in text(app, "#key-usage")
+        assert "(2 days ago) by ec2, us-east-1" in text(app, "#key-usage")
         await click(app, pilot, "#verify")
         assert step(app, "root_access_keys").status == Status.WAITING
         assert "AccountAccessKeysPresent = 1" in text(app, "#verify-result")
