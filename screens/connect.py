@@ -150,18 +150,25 @@ class ConnectScreen(StepScreen):
                 self.run_aws(reverify, self.ctx.aws, todo, then=self._reverified, group="reverify")
 
     def _reverified(self, results: dict) -> None:
-        lost = []
-        for sid, (ok, evidence) in results.items():
+        lost, unknown = [], []
+        for sid, result in results.items():
+            rec = self.ctx.checklist.step(sid)
+            if result is None:
+                unknown.append(sid)  # AWS would not show it to this caller: leave it as it was
+                continue
+            ok, evidence = result
             if ok:
-                self.wapp.record(sid, Status.DONE, evidence=evidence, source="aws",
-                                 note=self.ctx.checklist.step(sid).note)
-            else:
+                self.wapp.record(sid, Status.DONE, evidence=evidence, source="aws", note=rec.note)
+            elif rec.status == Status.DONE:
                 lost.append(sid)
-                self.wapp.record(sid, Status.PENDING, evidence=evidence, source="aws",
+                self.wapp.record(sid, Status.PENDING, evidence=evidence, source="aws", note=rec.note,
                                  error="Re-verified on resume: AWS no longer shows this result.")
+            # a step still waiting for verification stays waiting
         self.refresh_chrome()
-        msg = "Resumed; every verified step was confirmed again in AWS." if not lost else \
-            f"Resumed; AWS no longer shows the result of: {', '.join(lost)} (set back to pending)."
+        msg = ("Resumed; every verified step was confirmed again in AWS." if not lost else
+               f"Resumed; AWS no longer shows the result of: {', '.join(lost)} (set back to pending).")
+        if unknown:
+            msg += f" Could not re-read (access denied or unsupported): {', '.join(unknown)}."
         self.query_one("#connect-info", Static).update(msg)
 
     @on(Button.Pressed, "#continue")

@@ -99,3 +99,15 @@ async def test_second_wizard_is_told_the_session_is_in_use(make_app, tmp_path):
         assert not holder.path.exists()  # read-only: nothing written
     finally:
         holder.unlock()
+
+
+async def test_resume_keeps_a_waiting_step_waiting(make_app):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        app.record("root_mfa", Status.WAITING, evidence={"AccountMFAEnabled": 0}, source="aws")
+    app2 = make_app(resume=True)
+    async with app2.run_test(size=(120, 40)) as pilot:
+        await settle(app2, pilot)
+        rec = app2.ctx.checklist.step("root_mfa")
+        assert rec.status == Status.WAITING and not rec.error

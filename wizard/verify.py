@@ -44,14 +44,12 @@ def iam_user_mfa(aws: AwsAccess, rec: StepRecord) -> tuple[bool, dict[str, Any]]
     return serial in serials, {**rec.evidence, "source": "iam:ListMFADevices"}
 
 
-def alternate_contacts(aws: AwsAccess, rec: StepRecord) -> tuple[bool, dict[str, Any]]:
-    from wizard.rootchecks import CONTACT_TYPES
+def alternate_contacts(aws: AwsAccess, _rec: StepRecord | None = None) -> tuple[bool, dict[str, Any]]:
+    """All three alternate contacts set. A denied or unsupported read raises: the caller
+    decides (the screen falls back to console guidance; resume leaves the step as it was)."""
+    from wizard.rootflow import contacts_verdict, read_alternate_contacts
 
-    try:
-        present = {t: aws.get_alternate_contact(t) is not None for t in CONTACT_TYPES}
-    except (AccessDeniedError, UnsupportedError):
-        return False, rec.evidence
-    return all(present.values()), {"present": present, "source": "account:GetAlternateContact"}
+    return contacts_verdict(read_alternate_contacts(aws))
 
 
 VERIFIERS: dict[str, Verifier] = {
@@ -63,7 +61,15 @@ VERIFIERS: dict[str, Verifier] = {
 }
 
 
-def reverify(aws: AwsAccess, records: list[StepRecord]) -> dict[str, tuple[bool, dict[str, Any]]]:
-    """Re-read AWS for each record that has a verifier; errors propagate (the caller
-    shows them and leaves the session unchanged)."""
-    return {r.id: VERIFIERS[r.id](aws, r) for r in records if r.id in VERIFIERS}
+def reverify(aws: AwsAccess, records: list[StepRecord]) -> dict[str, tuple[bool, dict[str, Any]] | None]:
+    """Re-read AWS for each record that has a verifier. A step AWS will not show this
+    caller (AccessDenied, unsupported API) maps to None: nothing is concluded about it.
+    Other errors propagate (the caller shows them and leaves the session unchanged)."""
+    results: dict[str, tuple[bool, dict[str, Any]] | None] = {}
+    for r in records:
+        if r.id in VERIFIERS:
+            try:
+                results[r.id] = VERIFIERS[r.id](aws, r)
+            except (AccessDeniedError, UnsupportedError):
+                results[r.id] = None
+    return results
