@@ -126,12 +126,19 @@ class ReportScreen(StepScreen):
         return result, self._keep(result)
 
     def _keep(self, result: ReportResult) -> str | None:
-        """In the worker: refuse another account's report, then save the copy (unless
-        the session is read-only). Returns the saved path."""
+        """In the worker: refuse another account's report, then save the copy when the
+        step will record it. Returns the saved path, or None (shown, not kept)."""
         report_flow.check_account(result, self.ctx.checklist.account_id)
-        if self.ctx.store.read_only:
+        if not self._will_record(result):
             return None
         return str(report_flow.keep(result, self.ctx.store))
+
+    def _will_record(self, result: ReportResult) -> bool:
+        """Not in a read-only session; and a file never replaces a report read from AWS."""
+        if self.ctx.store.read_only:
+            return False
+        return not (result.source == report_flow.SOURCE_FILE
+                    and self.ctx.checklist.step(self.STEP_ID).status == Status.DONE)
 
     def on_aws_error(self, error: BaseException | None) -> None:
         self._busy(False)
@@ -148,13 +155,13 @@ class ReportScreen(StepScreen):
         self._show(result)
         if saved is not None:
             self._record(result, saved)
+        elif self.ctx.store.read_only:
+            self.notify("Read-only session: the report is shown, not kept.", severity="warning")
+        else:
+            self.notify("The step keeps its report from AWS; the file was analysed for viewing only.")
 
     def _record(self, result: ReportResult, saved: str) -> None:
         cl = self.ctx.checklist
-        rec = cl.step(self.STEP_ID)
-        if result.source == report_flow.SOURCE_FILE and rec.status == Status.DONE:
-            self.notify("The step keeps its report from AWS; the file was analysed for viewing only.")
-            return
         kept = (cl.findings_before, cl.findings_after)
         slot = report_flow.store_findings(cl, result)
         ev = report_flow.evidence(result, Path(saved))
@@ -170,9 +177,9 @@ class ReportScreen(StepScreen):
         elif slot:
             self.notify(f"Findings kept in the session as '{slot}' for the completion record.")
 
-    def _set_text(self, selector: str, text: str | Text) -> None:
+    def _set_text(self, selector: str, text: str) -> None:
         widget = self.query_one(selector, Static)
-        widget.update(text)
+        widget.update(Text(text))  # plain: paths and report values are not markup
         widget.set_class(not text, "hidden")
 
     def _show(self, result: ReportResult) -> None:
@@ -231,5 +238,5 @@ class ReportScreen(StepScreen):
         table.clear()
         table.add_rows((Text(r.user), r.console, r.mfa, r.password_last_used, r.key1, r.key2, ", ".join(r.flags))
                        for r in rows)
-        self.query_one("#filter-count", Static).update(
-            f"{len(rows)} of {len(self._rows)} rows (root first)" + (f" matching '{term}'" if term else ""))
+        self.query_one("#filter-count", Static).update(Text(
+            f"{len(rows)} of {len(self._rows)} rows (root first)" + (f" matching '{term}'" if term else "")))

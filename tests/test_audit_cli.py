@@ -144,6 +144,18 @@ def test_header_only_names_the_line(capsys, tmp_path):
     assert code == 2 and "header but no rows" in err and "(line 1)" in err
 
 
+def test_no_root_row_and_bad_date_name_line_and_column(capsys, tmp_path):
+    lines = clean_report().splitlines()
+    path = tmp_path / "noroot.csv"
+    path.write_text("\n".join([lines[0], lines[2]]) + "\n")
+    code, _, err = run(capsys, "--report", str(path))
+    assert code == 2 and "The first row must be <root_account>" in err and "(line 2, column user)" in err
+    path.write_text(clean_report().replace("2026-11-20T00:00:00+00:00", "20/11/2026"))
+    code, out, err = run(capsys, "--report", str(path), "--json")
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert "'20/11/2026' is not a date" in err and "(line 3, column password_last_used)" in err
+
+
 def test_missing_file_and_directory(capsys, tmp_path):
     code, _, err = run(capsys, "--report", str(tmp_path / "absent.csv"))
     assert code == 2 and err.count("\n") == 1 and "No such file or directory" in err

@@ -5,6 +5,7 @@ ReportInProgress, LimitExceeded) leave the session unchanged; a 5,000-user file.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import stat
 from datetime import UTC, datetime
@@ -73,6 +74,10 @@ async def test_report_from_the_sandbox(make_app, sandbox):
         assert app.ctx.analysis["account_id"] == sandbox.account_id
         assert app.ctx.checklist.findings_before["sha256"] == ev["sha256"]
         assert app.ctx.checklist.findings_after is None
+        on_disk = json.loads(app.ctx.store.path.read_text())["session"]
+        assert on_disk["findings_before"]["sha256"] == ev["sha256"]
+        assert on_disk["findings_before"]["root"]["access_keys_active"] == 1
+        assert "Credential report: COMPLETE after" in text(screen, "#progress-text")  # polled progress shown
 
         # the table: root first, then every user; the filter by flag and by name
         users = table_users(screen)
@@ -107,6 +112,24 @@ async def test_second_download_is_after_and_view_survives_navigation(make_app, s
         cl = app.ctx.checklist
         assert cl.findings_before["root"]["mfa_active"] is False
         assert cl.findings_after["root"]["mfa_active"] is True
+        copies = sorted(app.ctx.store.folder.glob("credential-report-*"))
+        assert len(copies) == 2
+
+        # a file never replaces the verified report from AWS, and is not kept again
+        evidence = dict(cl.step(STEP).evidence)
+        screen.query_one("#report-file").value = str(copies[0])
+        await pilot.click("#analyse-file")
+        await settle(app, pilot)
+        assert cl.step(STEP).status == Status.DONE and cl.step(STEP).evidence == evidence
+        assert cl.findings_after["root"]["mfa_active"] is True
+        assert sorted(app.ctx.store.folder.glob("credential-report-*")) == copies
+        assert app.ctx.analysis["root"]["mfa_active"] is False  # the file's facts are what is shown
+
+        # filter text is plain text, never markup
+        screen.query_one("#filter").focus()
+        screen.query_one("#filter").value = "[/x"
+        await pilot.press("enter")
+        assert "0 of 12 rows (root first) matching '[/x'" in text(screen, "#filter-count")
         app.goto(STEP)
         await settle(app, pilot)
         assert app.screen is not screen and app.screen.query_one("#users").row_count == 12
