@@ -134,7 +134,7 @@ async def test_full_flow_records_serial_and_leaves_no_seed_anywhere(make_app, us
         keyring.set_keyring(keyring.backends.chainer.ChainerBackend())
     files = [p for p in (tmp_path / "state").rglob("*") if p.is_file()]
     files += [log_path, export, tmp_path / "record.md"]
-    assert len(files) >= 4 and "iam:EnableMfaDevice" in log_path.read_text()
+    assert len(files) >= 4 and "iam:EnableMFADevice" in log_path.read_text()
     forms = secret_forms(seed) | secret_forms(group4(seed))
     for path in files:
         content = path.read_bytes().decode("utf-8", "replace")
