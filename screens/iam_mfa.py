@@ -73,13 +73,13 @@ class IamMfaScreen(StepScreen):
             with Horizontal(classes="buttons"):
                 yield Button("Reveal secret", id="reveal")
                 yield Button("Back up the seed to the OS keyring", id="backup")
-            yield Static("", id="secret", classes="hidden")
+            yield Static("", id="secret", classes="hidden secret-view")
             yield Static("", id="backup-result")
             yield Label("Code 1")
-            yield Input(id="code1", placeholder="6 digits", restrict=r"[0-9 -]*", max_length=7)
+            yield Input(id="code1", placeholder="6 digits", restrict=r"[0-9 -]*", max_length=7, classes="secret-view")
             yield Static("", id="code1-error", classes="field-error")
             yield Label("Code 2 (the next code)")
-            yield Input(id="code2", placeholder="6 digits", restrict=r"[0-9 -]*", max_length=7)
+            yield Input(id="code2", placeholder="6 digits", restrict=r"[0-9 -]*", max_length=7, classes="secret-view")
             yield Static("", id="code2-error", classes="field-error")
             with Horizontal(classes="buttons"):
                 yield Button("Enable MFA", id="submit", variant="primary")

@@ -27,6 +27,7 @@ class QrCode(Widget):
 
     def __init__(self, matrix: Matrix | None = None, **kwargs) -> None:  # noqa: ANN003
         super().__init__(**kwargs)
+        self.add_class("secret-view")  # the code encodes the seed: masked in screenshots
         self._matrix = matrix
         self.cells: list[list[Cell]] | None = None
         self.fit: QrLayout | TooSmall | None = None

@@ -67,10 +67,10 @@ class RootMfaScreen(StepScreen):
             yield Static("", id="ticker")
             yield Static(SUBMIT_ADVICE, classes="help")
             yield Label("Code 1")
-            yield Input(id="code1", placeholder="6 digits", restrict=r"[0-9 -]*", max_length=7)
+            yield Input(id="code1", placeholder="6 digits", restrict=r"[0-9 -]*", max_length=7, classes="secret-view")
             yield Static("", id="code1-error", classes="field-error")
             yield Label("Code 2 (the next code)")
-            yield Input(id="code2", placeholder="6 digits", restrict=r"[0-9 -]*", max_length=7)
+            yield Input(id="code2", placeholder="6 digits", restrict=r"[0-9 -]*", max_length=7, classes="secret-view")
             yield Static("", id="code2-error", classes="field-error")
             with Horizontal(classes="buttons"):
                 yield Button("Check the codes", id="check-codes", variant="primary")
