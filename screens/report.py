@@ -16,6 +16,7 @@ from textual.timer import Timer
 from textual.widgets import Button, DataTable, Input, ProgressBar, Static
 
 from screens.base import StepScreen
+from screens.fixed_table import FixedTable
 from wizard import report_flow
 from wizard.checklist import STEPS_BY_ID, Status
 from wizard.credreport import UserRow
@@ -31,6 +32,10 @@ FLAGS_HELP = "no MFA, access key, key >90d, unused >45d, never used, 2 keys, ina
 def _matches(row: UserRow, term: str) -> bool:
     return term in row.user.lower() or any(term in flag.lower() for flag in row.flags)
 
+
+# Fixed widths (IAM user names can be 64 characters; the table scrolls sideways).
+USER_COLUMNS = (("User", 32), ("Console", 7), ("MFA", 4), ("Password used", 13), ("Key 1", 32),
+                ("Key 2", 32), ("Flags", 60))
 
 class ReportScreen(StepScreen):
     STEP_ID = "credential_report"
@@ -62,12 +67,13 @@ class ReportScreen(StepScreen):
             yield Static("Users", classes="section")
             yield Input(id="filter", placeholder=f"filter by user name or flag ({FLAGS_HELP})")
             yield Static("", id="filter-count")
-            yield DataTable(id="users", cursor_type="row", zebra_stripes=True)
+            yield FixedTable(id="users", cursor_type="row", zebra_stripes=True)
 
     def on_mount(self) -> None:
         super().on_mount()
-        self.query_one("#users", DataTable).add_columns(
-            "User", "Console", "MFA", "Password used", "Key 1", "Key 2", "Flags")
+        table = self.query_one("#users", DataTable)
+        for label, width in USER_COLUMNS:
+            table.add_column(label, width=width)
         self._rows: list[UserRow] = []
         self._action = ""
         self._filter_timer: Timer | None = None
@@ -236,7 +242,7 @@ class ReportScreen(StepScreen):
         rows = [r for r in self._rows if _matches(r, term)] if term else self._rows
         table = self.query_one("#users", DataTable)
         table.clear()
-        table.add_rows((Text(r.user), r.console, r.mfa, r.password_last_used, r.key1, r.key2, ", ".join(r.flags))
-                       for r in rows)
+        table.add_rows(tuple(map(Text, (r.user, r.console, r.mfa, r.password_last_used, r.key1, r.key2,
+                                        ", ".join(r.flags)))) for r in rows)
         self.query_one("#filter-count", Static).update(Text(
             f"{len(rows)} of {len(self._rows)} rows (root first)" + (f" matching '{term}'" if term else "")))
