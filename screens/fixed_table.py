@@ -18,6 +18,16 @@ from textual.widgets.data_table import RowKey
 
 
 class FixedTable(DataTable):
+    _ordered: tuple[tuple, list] | None = None
+
+    @property
+    def ordered_columns(self) -> list:
+        """DataTable recomputes this on every added row; columns only change on add/remove."""
+        keys = tuple(self.columns)
+        if self._ordered is None or self._ordered[0] != keys:
+            self._ordered = (keys, DataTable.ordered_columns.fget(self))
+        return self._ordered[1]
+
     def _update_dimensions(self, new_rows: Iterable[RowKey]) -> None:
         if any(c.auto_width for c in self.columns.values()) or any(r.auto_height for r in self.rows.values()):
             super()._update_dimensions(new_rows)

@@ -179,7 +179,8 @@ class SessionStore:
             raise SessionError("Refusing to save another account's session here.")
         self.prepare()
         body = {"schema_version": SCHEMA_VERSION, "session": checklist.to_json()}
-        atomic_write(self.path, json.dumps(body, indent=2, sort_keys=False).encode("utf-8") + b"\n")
+        # Compact: json's C encoder only runs without indent (findings of 5,000 users are big).
+        atomic_write(self.path, json.dumps(body, separators=(",", ":")).encode("utf-8") + b"\n")
 
     def move_aside(self, label: str = "corrupt") -> Path:
         """Move the session file aside (kept, never deleted) and return where it went:
