@@ -24,6 +24,17 @@ class InputError(WizardError):
         self.field = field
 
 
+class FormError(InputError):
+    """Several fields of one form are bad; ``errors`` maps each field to its message, so
+    every message can be shown next to its field. ``noun`` names the form's fields."""
+
+    def __init__(self, errors: dict[str, str], noun: str = "field") -> None:
+        self.errors = dict(errors)
+        count = len(self.errors)
+        super().__init__(f"{count} {noun}{'s' if count != 1 else ''} need attention.",
+                         field=next(iter(self.errors), None))
+
+
 class ReportFormatError(InputError):
     """A credential report that cannot be read. ``line``/``column`` locate the fault
     (1-based line of the file; column is the CSV column name) when known."""

@@ -21,7 +21,7 @@ import re
 import shutil
 import sys
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from wizard.aws import AwsAccess
@@ -162,23 +162,21 @@ def execute_admin_action(aws: AwsAccess, action: AdminAction) -> None:
 # --- Enrolment ------------------------------------------------------------------------------
 
 
-@dataclass(eq=False)
-class Enrollment:
-    """A virtual device created for ``user`` and not yet enabled. The seed is held here
-    (and in the code check) in memory only; ``wipe()`` drops both."""
+class HeldSeed:
+    """A TOTP seed held in memory only, with its two-code check; ``wipe()`` drops both.
+    Its repr never shows the seed."""
 
-    user: str
-    device_name: str
-    serial: str
-    account_id: str
-    _seed: str | None = field(repr=False)
-    check: TwoCodeCheck = field(repr=False)
-    enabled: bool = False
-    deleted: bool = False
+    DROPPED = "The MFA secret was dropped: start this step again."
+
+    def __init__(self, seed: str, device_name: str, account_id: str, check: TwoCodeCheck) -> None:
+        self._seed: str | None = seed
+        self.device_name = device_name
+        self.account_id = account_id
+        self.check = check
 
     def __repr__(self) -> str:
-        state = "wiped" if self._seed is None else "held"
-        return f"Enrollment(user={self.user!r}, serial={self.serial!r}, seed={state})"
+        return (f"{type(self).__name__}(device={self.device_name!r}, account_id={self.account_id!r}, "
+                f"seed={'held' if self.active else 'wiped'})")
 
     @property
     def active(self) -> bool:
@@ -187,7 +185,7 @@ class Enrollment:
     @property
     def seed(self) -> str:
         if self._seed is None:
-            raise WizardError("The MFA secret was dropped: start this step again.")
+            raise WizardError(self.DROPPED)
         return self._seed
 
     @property
@@ -199,9 +197,28 @@ class Enrollment:
         """The secret key in groups of 4, for manual entry; only shown on request."""
         return group4(self.seed)
 
+    def backup(self, store: SeedBackup | None = None) -> SaveResult:
+        """Opt-in: save the seed in the OS keyring (never a file)."""
+        return (store or SeedBackup()).save(self.account_id, self.device_name, self.seed)
+
     def wipe(self) -> None:
         self._seed = None
         self.check.wipe()
+
+
+class Enrollment(HeldSeed):
+    """A virtual device created for ``user`` and not yet enabled."""
+
+    def __init__(self, user: str, device_name: str, serial: str, account_id: str, seed: str,
+                 check: TwoCodeCheck) -> None:
+        super().__init__(seed, device_name, account_id, check)
+        self.user = user
+        self.serial = serial
+        self.enabled = False
+        self.deleted = False
+
+    def __repr__(self) -> str:
+        return f"Enrollment(user={self.user!r}, serial={self.serial!r}, seed={'held' if self.active else 'wiped'})"
 
 
 def start_enrollment(aws: AwsAccess, user: str, device_name: str, *, account_id: str | None = None,
@@ -303,7 +320,7 @@ def delete_orphans(aws: AwsAccess, serials: list[str]) -> list[str]:
 
 def backup_seed(enrollment: Enrollment, store: SeedBackup | None = None) -> SaveResult:
     """Opt-in: save the seed in the OS keyring (never a file)."""
-    return (store or SeedBackup()).save(enrollment.account_id, enrollment.device_name, enrollment.seed)
+    return enrollment.backup(store)
 
 
 def rejection_text(err: CodeRejected) -> str:
@@ -315,40 +332,17 @@ def rejection_text(err: CodeRejected) -> str:
 ROOT_DEVICE_LABEL = "root"
 
 
-class PastedKey:
+class PastedKey(HeldSeed):
     """The secret key the console shows while root assigns a virtual device ("Show
     secret key"), held in memory so a backup authenticator can scan the same key and two
     codes can be checked before they are typed into the console. Root MFA itself can
     only be enabled in the console."""
 
+    DROPPED = "The secret key was dropped: paste it again."
+
     def __init__(self, text: str, account_id: str, **check_options: Any) -> None:
-        self._seed: str | None = validate_base32_secret(text)
-        self.account_id = account_id
-        self.check = TwoCodeCheck(self._seed, **check_options)
-
-    def __repr__(self) -> str:
-        return f"PastedKey(account_id={self.account_id!r}, seed={'held' if self.active else 'wiped'})"
-
-    @property
-    def active(self) -> bool:
-        return self._seed is not None
-
-    @property
-    def seed(self) -> str:
-        if self._seed is None:
-            raise WizardError("The secret key was dropped: paste it again.")
-        return self._seed
-
-    @property
-    def uri(self) -> str:
-        return aws_otpauth_uri(self.seed, ROOT_DEVICE_LABEL, self.account_id)
-
-    def backup(self, store: SeedBackup | None = None) -> SaveResult:
-        return (store or SeedBackup()).save(self.account_id, ROOT_DEVICE_LABEL, self.seed)
-
-    def wipe(self) -> None:
-        self._seed = None
-        self.check.wipe()
+        seed = validate_base32_secret(text)
+        super().__init__(seed, ROOT_DEVICE_LABEL, account_id, TwoCodeCheck(seed, **check_options))
 
 
 # --- rootwizard mfa enroll ------------------------------------------------------------------

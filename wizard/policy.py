@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from wizard.errors import InputError, WizardError
+from wizard.errors import FormError, InputError, WizardError
 
 if TYPE_CHECKING:
     from collections.abc import Collection
@@ -249,16 +249,11 @@ def validate_field(name: str, raw: str | bool | int) -> int | bool:
     return spec.check(raw)
 
 
-class PolicyFormError(InputError):
+class PolicyFormError(FormError):
     """The form has errors; ``errors`` maps each field's API name to its message."""
 
     def __init__(self, errors: Mapping[str, str]) -> None:
-        self.errors = dict(errors)
-        count = len(self.errors)
-        super().__init__(
-            f"{count} password policy field{'s' if count != 1 else ''} need attention.",
-            field=next(iter(self.errors), None),
-        )
+        super().__init__(dict(errors), "password policy field")
 
 
 def parse_form(values: Mapping[str, str | bool | int]) -> Policy:

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from wizard.errors import InputError
+from wizard.errors import FormError, InputError
 
 # --- Root password -------------------------------------------------------------------
 
@@ -159,17 +159,12 @@ _EMAIL = re.compile(
 _PHONE = re.compile(r"\+?[0-9() -]+")
 
 
-class ContactFormError(InputError):
+class ContactFormError(FormError):
     """The contact form has errors; ``errors`` maps "name"/"title"/"email"/"phone" to
     the message for that field."""
 
     def __init__(self, errors: Mapping[str, str]) -> None:
-        self.errors = dict(errors)
-        count = len(self.errors)
-        super().__init__(
-            f"{count} contact field{'s' if count != 1 else ''} need attention.",
-            field=next(iter(self.errors), None),
-        )
+        super().__init__(dict(errors), "contact field")
 
 
 def _contact_field(field: str, raw: str) -> str:
