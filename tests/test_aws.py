@@ -128,5 +128,5 @@ def test_action_names_use_the_api_spelling(aws_env):
         aws.list_virtual_mfa_devices()
         with pytest.raises(errors.NotFoundError) as exc:
             aws.list_mfa_devices("nobody")
-        assert aws.calls == ["iam:ListVirtualMFADevices"]
+        assert aws.calls == ["iam:ListVirtualMFADevices", "iam:ListMFADevices"]  # failed calls count too
         assert exc.value.action == "iam:ListMFADevices"

@@ -207,6 +207,8 @@ class AwsAccess:
             client = self._client(service)
             # The API's own spelling (EnableMFADevice, not EnableMfaDevice) for logs and hints.
             api_name = client.meta.method_to_api_mapping.get(operation, api_name)
+            self.call_count += 1
+            self.calls.append(f"{service}:{api_name}")  # every call made, answered or not
             resp = getattr(client, operation)(**params)
         except Exception as exc:  # translated below: the one place AWS errors are caught
             err = translate(exc, service, api_name)
@@ -214,8 +216,6 @@ class AwsAccess:
                      safe_params(params), (time.monotonic() - start) * 1000, err.code if
                      isinstance(err, errors.AwsError) else type(err).__name__)
             raise err from None
-        self.call_count += 1
-        self.calls.append(f"{service}:{api_name}")
         elapsed = (time.monotonic() - start) * 1000
         meta = resp.get("ResponseMetadata", {}) if isinstance(resp, dict) else {}
         date = meta.get("HTTPHeaders", {}).get("date")
