@@ -25,6 +25,7 @@ FIELDS = (("name", "Name", "Name"), ("title", "Title", "Title"),
 class AlternateContactsScreen(RootStepScreen):
     STEP_ID = "alternate_contacts"
     _unavailable: str = ""  # why the Account Management API cannot be used here
+    _known: dict[str, Any] | None = None  # the contacts AWS showed last (None: not read)
 
     def compose_step(self) -> ComposeResult:
         yield plain("", id="fallback", classes="warning hidden")
@@ -60,6 +61,7 @@ class AlternateContactsScreen(RootStepScreen):
 
     def _show(self, contacts: dict[str, Any]) -> None:
         self._unavailable = ""  # AWS answered: verification works again
+        self._known = dict(contacts)  # what AWS showed last: a save re-reads only its own type
         for ctype, contact in contacts.items():
             t = ctype.lower()
             self.query_one(f"#{t}-current", Static).update(f"In AWS: {contact_text(contact)}")
@@ -81,7 +83,7 @@ class AlternateContactsScreen(RootStepScreen):
             for field, message in err.errors.items():
                 self.field_problem(f"{t}-{field}", message)
             return
-        self.run_aws(write_alternate_contact, self.ctx.aws, ctype, params,
+        self.run_aws(write_alternate_contact, self.ctx.aws, ctype, params, self._known,
                      then=lambda contacts: self._written(ctype, contacts))
 
     def _written(self, ctype: str, contacts: dict[str, Any]) -> None:

@@ -115,3 +115,19 @@ def test_no_keys_no_sign_in_and_no_report():
     assert rootflow.root_key_lines(analysis, NOW) == ["The credential report shows no root access keys."]
     assert rootflow.root_usage_lines(analysis, NOW)[0] == "Root password last used: never (no sign-in recorded)."
     assert rootflow.root_usage_evidence(None) == {"credential_report": "not analysed in this run"}
+
+
+def test_write_reads_back_only_the_written_type_when_the_others_are_known(aws_env):
+    from moto import mock_aws
+
+    from wizard.aws import AwsAccess, ConnectionSettings
+
+    params = {"Name": "Sec", "Title": "CISO", "EmailAddress": "sec@example.com", "PhoneNumber": "+1 555 0100"}
+    with mock_aws():
+        aws = AwsAccess(ConnectionSettings(region="us-east-1"))
+        known = rootflow.read_alternate_contacts(aws)
+        before = len(aws.calls)
+        contacts = rootflow.write_alternate_contact(aws, "SECURITY", params, known)
+        assert aws.calls[before:] == ["account:PutAlternateContact", "account:GetAlternateContact"]
+        assert contacts["SECURITY"]["EmailAddress"] == "sec@example.com"
+        assert contacts["BILLING"] is None and contacts["OPERATIONS"] is None
