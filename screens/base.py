@@ -70,6 +70,7 @@ class StepScreen(Screen):
     """Base of the step screens. Subclasses set STEP_ID and implement compose_body()."""
 
     STEP_ID = ""
+    AUTO_FOCUS = "#body"  # the step itself, read from the top (Tab reaches its controls), not the sidebar
     BINDINGS = [
         Binding("ctrl+n", "next_step", "Next step", id="next"),
         Binding("f6", "simulate", "SANDBOX: simulate the console action", id="simulate"),

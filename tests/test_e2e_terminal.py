@@ -41,10 +41,17 @@ def terminal(tmp_path):
     _tmux("kill-server", check=False)
 
 
-def _start(env_cmd, state, *flags):
+def _start(env_cmd, state, *flags, size=(120, 40)):
+    """Run the wizard in a fresh tmux pane of ``size``. The short sleep lets tmux settle the
+    pane size first (a resize racing the app's start-up can be missed)."""
     _tmux("kill-server", check=False)
-    _tmux("new-session", "-d", "-s", "rw", "-x", "120", "-y", "40",
-          f"{env_cmd} {BIN} --demo --state-dir {state} {' '.join(flags)}; sleep 60")
+    command = f"sleep 0.5; {env_cmd} {BIN} --demo --state-dir {state} {' '.join(flags)}; sleep 60"
+    for _ in range(20):  # the killed server may still be shutting down
+        if _tmux("new-session", "-d", "-s", "rw", "-x", str(size[0]), "-y", str(size[1]), command,
+                 check=False).returncode == 0:
+            return
+        time.sleep(0.2)
+    raise AssertionError("tmux did not start a session")
 
 
 def _wizard_pid(state):
@@ -74,3 +81,44 @@ def test_sigkill_then_resume_in_a_real_terminal(terminal, tmp_path):
     doc = json.loads(session.read_text())
     assert doc["session"]["steps"][0]["status"] == "done"
     assert not list(session.parent.glob("session.json.corrupt-*"))
+
+
+def _zbar():
+    try:
+        from pyzbar import pyzbar
+
+        pyzbar.decode  # noqa: B018
+        return pyzbar
+    except (ImportError, OSError):
+        return None
+
+
+@pytest.mark.skipif(_zbar() is None, reason="zbar (libzbar0) is not installed")
+def test_qr_code_decodes_from_a_100x30_terminal_capture(terminal, tmp_path):
+    from ansi_capture import cells, image
+
+    state = tmp_path / "state"
+    _start(terminal, state, size=(100, 30))
+    assert _wait_for(lambda: "Connected to the SANDBOX" in _screen()), _screen()
+    _tmux("send-keys", "-t", "rw", "BTab")
+    for _ in range(11):  # down the checklist to "Virtual MFA for an IAM user"
+        _tmux("send-keys", "-t", "rw", "Down")
+    _tmux("send-keys", "-t", "rw", "Enter")
+    assert _wait_for(lambda: "NO MFA" in _screen()), _screen()
+    for _ in range(4):  # users, user, device name, "Create the MFA device"
+        _tmux("send-keys", "-t", "rw", "Tab")
+    _tmux("send-keys", "-t", "rw", "Enter")
+    assert _wait_for(lambda: "▀" * 20 in _screen()), _screen()
+    time.sleep(0.5)
+    capture = _tmux("capture-pane", "-p", "-e", "-t", "rw").stdout
+    decoded = [r.data.decode() for r in _zbar().decode(image(cells(capture)))]
+    assert len(decoded) == 1
+    uri = decoded[0]
+    assert uri.startswith("otpauth://totp/Amazon%20Web%20Services:") and "@111122223333?secret=" in uri
+    assert uri.endswith("&issuer=Amazon%20Web%20Services")
+    seed = uri.split("secret=")[1].split("&")[0]
+    _tmux("send-keys", "-t", "rw", "C-q")
+    assert _wait_for(lambda: _wizard_pid(state) is None, 15)
+    for path in tmp_path.rglob("*"):
+        if path.is_file():
+            assert seed not in path.read_bytes().decode("utf-8", "replace"), path
