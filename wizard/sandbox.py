@@ -414,7 +414,7 @@ class Sandbox:
     def _generate_report(self) -> dict[str, str]:
         with self._lock:
             first = self._report is None
-            at = self.now()
+            at = self.now().replace(microsecond=0)  # AWS reports whole seconds
             self._report = (format_report_csv(self.report_rows()), at)
         if first:
             return {"State": "STARTED",
