@@ -197,10 +197,15 @@ class SessionStore:
         return dest
 
     def save_report(self, content: bytes, generated: str | None) -> Path:
-        """Keep a copy of a downloaded credential report (no secrets in it), mode 0600."""
+        """Keep a copy of a downloaded credential report (no secrets in it), mode 0600. The
+        name holds the generation time and the start of the content's SHA-256, so two
+        different reports never share a file and the same report is kept once."""
+        import hashlib
+
         self.prepare()
         stamp = (generated or iso(utcnow()) or "").replace(":", "").replace("-", "").replace("+0000", "Z")
-        name = f"credential-report-{re.sub(r'[^0-9A-Za-z]', '', stamp)}.csv"
+        digest = hashlib.sha256(content).hexdigest()[:12]
+        name = f"credential-report-{re.sub(r'[^0-9A-Za-z]', '', stamp)}-{digest}.csv"
         target = self.folder / name
         atomic_write(target, content)
         return target
