@@ -90,16 +90,10 @@ _DATE_EXAMPLE = "ISO 8601 with an offset, like 2026-11-23T18:02:11+00:00"
 def _parse_date(text: str) -> datetime:
     """A report timestamp as an aware UTC datetime. Strict: ``YYYY-MM-DDTHH:MM:SS`` and an
     offset (``Z`` or ``±HH:MM``); a time without an offset is refused, not guessed."""
-    # Fast path for AWS's own form (YYYY-MM-DDTHH:MM:SS+00:00): fixed positions, ASCII digits.
-    utc_form = (len(text) == 25 and text.endswith("+00:00") and text[4] == "-" and text[7] == "-"
-                and text[10] == "T" and text[13] == ":" and text[16] == ":"
-                and text[:4].isdigit() and text[5:7].isdigit() and text[8:10].isdigit()
-                and text[11:13].isdigit() and text[14:16].isdigit() and text[17:19].isdigit()
-                and text.isascii())
-    if utc_form or _DATE_RE.fullmatch(text):
+    if _DATE_RE.fullmatch(text):
         try:
             when = datetime.fromisoformat(text)
-            return when if utc_form else when.astimezone(timezone.utc)
+            return when if text.endswith("+00:00") else when.astimezone(timezone.utc)
         except (ValueError, OverflowError):
             pass
     raise ValueError(text)
@@ -215,17 +209,21 @@ def _validate_row(row: dict[str, str], line: int, is_root: bool,
             raise fail(f"{_shorten(value)} is not true or false", column)
     for column, placeholders in _DATE_ITEMS:
         value = row[column]
-        if value in placeholders or (is_root and value == NOT_SUPPORTED and column in _ROOT_NOT_SUPPORTED):
-            continue
-        parsed = cache.get(value)
+        if value in dates or value in placeholders or (
+                is_root and value == NOT_SUPPORTED and column in _ROOT_NOT_SUPPORTED):
+            continue  # a date seen before in its normal form, or a placeholder allowed here
+        parsed = cache.get(value)  # other spellings (Z, offsets) seen before
         if parsed is None:
             try:
                 when = _parse_date(value)
             except ValueError:
                 allowed = "".join(f" or {p}" for p in sorted(placeholders))
                 raise fail(f"{_shorten(value)} is not a date ({_DATE_EXAMPLE}){allowed}", column) from None
-            parsed = cache[value] = (value if value.endswith("+00:00") else when.isoformat(), when)
-            dates[parsed[0]] = when
+            normal = value if value.endswith("+00:00") else when.isoformat()
+            dates[normal] = when
+            if normal == value:
+                continue
+            parsed = cache[value] = (normal, when)
         row[column] = parsed[0]
     for active, rotated, label in _ACTIVE_ROTATED:
         if row[active] == "true" and row[rotated] == NA:
