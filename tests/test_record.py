@@ -47,3 +47,10 @@ def test_export_never_overwrites_without_force(tmp_path):
     assert out.read_text() == "keep"
     write_export("new", out, force=True)
     assert out.read_text() == "new"
+
+
+@pytest.mark.parametrize("name", ["x" * 300 + ".json", "bad\x00name.json"])
+def test_export_to_an_impossible_name_is_a_clear_error(tmp_path, name):
+    with pytest.raises(WizardError, match="Cannot write|not a usable file name"):
+        write_export("{}", tmp_path / name)
+    assert not [p for p in tmp_path.iterdir() if p.is_file()]

@@ -145,3 +145,7 @@ def write_export(text: str, path: Path, *, force: bool = False) -> None:
         raise WizardError(f"Cannot write {path}: its folder does not exist.") from None
     except PermissionError:
         raise WizardError(f"Cannot write {path}: permission denied.") from None
+    except OSError as exc:
+        raise WizardError(f"Cannot write {path}: {exc.strerror or exc}.") from None
+    except ValueError:  # e.g. an embedded NUL in the path
+        raise WizardError("That is not a usable file name.") from None
