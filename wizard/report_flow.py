@@ -79,6 +79,8 @@ def read_report_file(path: str | Path) -> bytes:
         return p.read_bytes()
     except OSError as exc:
         raise InputError(f"Cannot read {p}: {exc.strerror or type(exc).__name__}.", field="report") from None
+    except ValueError:  # an embedded NUL
+        raise InputError("That is not a usable file name.", field="report") from None
 
 
 def load_file(path: str | Path, now: datetime) -> ReportResult:
