@@ -13,6 +13,7 @@ from screens.dialogs import Choice
 from wizard.aws import Identity, clock_warning
 from wizard.checklist import Status
 from wizard.context import OpenResult
+from wizard.errors import WizardError
 from wizard.verify import reverify
 
 
@@ -73,7 +74,15 @@ class ConnectScreen(StepScreen):
             cw.update(warning)
             cw.remove_class("hidden")
         self._skew = skew
-        self._open(self.ctx.open_session(ident))
+        try:
+            found = self.ctx.open_session(ident)
+        except (WizardError, OSError) as exc:  # e.g. a state folder that cannot be written
+            self.show_error(exc if isinstance(exc, WizardError) else WizardError(
+                f"Cannot use the session folder: {exc.strerror or exc} ({exc.filename or ''}).",
+                hint="Choose another folder with --state-dir or ROOTWIZARD_STATE_DIR, then retry."))
+            self.query_one("#retry").remove_class("hidden")
+            return
+        self._open(found)
 
     # -- session --------------------------------------------------------------------------
     def _open(self, found: OpenResult) -> None:

@@ -46,3 +46,15 @@ async def test_unreachable_endpoint_is_explained(tmp_path):
         text = str(app.screen.query_one("#error").render())
         assert "Cannot reach the AWS endpoint for sts" in text and "AWS_ENDPOINT_URL" in text
         assert not app.screen.query_one("#retry").has_class("hidden")
+
+
+async def test_unusable_state_folder_is_explained(make_app, tmp_path):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the state folder should be")
+    app = make_app(state_dir=blocker / "state")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        text = str(app.screen.query_one("#error").render())
+        assert "Cannot use the session folder" in text and "--state-dir" in text
+        assert app.ctx.checklist is None
+    assert blocker.read_text().startswith("a file")

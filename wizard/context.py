@@ -60,6 +60,8 @@ class WizardContext:
 
     def open_session(self, identity: Identity) -> OpenResult:
         self.identity = identity
+        if self.store is not None:  # a retry: our own earlier lock must not block us
+            self.store.unlock()
         self.store = SessionStore(self.state_dir, identity.account_id)
         if not self.store.lock():
             return OpenResult(locked=True)
