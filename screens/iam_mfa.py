@@ -9,11 +9,11 @@ import threading
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.timer import Timer
 from textual.widgets import Button, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from screens.base import StepScreen
+from screens.seed_view import SeedViewMixin
 from screens.dialogs import Choice
 from screens.qr_widget import QrCode
 from wizard import mfa
@@ -37,14 +37,13 @@ def _load(aws, analysis) -> tuple[list[mfa.Candidate], list[str]]:  # noqa: ANN0
     return mfa.candidate_users(aws, analysis), mfa.find_orphans(aws)
 
 
-class IamMfaScreen(StepScreen):
+class IamMfaScreen(SeedViewMixin, StepScreen):
     STEP_ID = "iam_user_mfa"
     CSS_PATH = "iam_mfa.tcss"
 
     def __init__(self) -> None:
         super().__init__()
         self._enrollment: mfa.Enrollment | None = None
-        self._ticker: Timer | None = None
         self._orphans: list[str] = []
         self._admin_plan: list[mfa.AdminAction] = []
 
@@ -267,15 +266,15 @@ class IamMfaScreen(StepScreen):
         self.query_one("#choose").add_class("hidden")
         self.query_one("#orphans").add_class("hidden")
         self.query_one("#enrol").remove_class("hidden")
-        self._tick()
-        self._ticker = self.set_interval(1, self._tick)
+        self.start_ticker()
         self.query_one("#body").scroll_home(animate=False)
 
-    def _tick(self) -> None:
-        enrollment = self._enrollment
-        if enrollment is not None and enrollment.active:
-            self.query_one("#ticker", Static).update(
-                f"{enrollment.check.seconds_left():2d} s left in the current 30-second code.")
+    @on(Button.Pressed, "#backup")
+    def _backup_pressed(self) -> None:
+        self.backup_seed()
+
+    def held_seed(self) -> mfa.Enrollment | None:
+        return self._enrollment
 
     @on(Button.Pressed, "#reveal")
     def _reveal(self) -> None:
@@ -289,15 +288,6 @@ class IamMfaScreen(StepScreen):
             secret.update("")
             secret.add_class("hidden")
             button.label = "Reveal secret"
-
-    @on(Button.Pressed, "#backup")
-    def _backup(self) -> None:
-        if self._enrollment is not None and self._enrollment.active:
-            self.run_aws(mfa.backup_seed, self._enrollment, then=self._backed_up, group="keyring")
-
-    def _backed_up(self, result) -> None:  # noqa: ANN001
-        self.query_one("#backup-result", Static).update(
-            f"Keyring backup: {result.message}" + ("" if result.saved else ". Carry on without it."))
 
     @on(Input.Submitted, "#code1")
     def _code1_entered(self) -> None:
@@ -337,9 +327,7 @@ class IamMfaScreen(StepScreen):
 
     def _finish_enrolment(self) -> None:
         """Back to choosing a user; nothing of the secret stays on screen."""
-        if self._ticker is not None:
-            self._ticker.stop()
-            self._ticker = None
+        self.stop_ticker()
         self._enrollment = None
         self.query_one("#qr", QrCode).set_matrix(None)
         for wid in ("#secret", "#backup-result", "#ticker", "#enrol-help"):

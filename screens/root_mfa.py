@@ -7,10 +7,10 @@ from __future__ import annotations
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.timer import Timer
 from textual.widgets import Button, Input, Label, Static
 
 from screens.base import StepScreen
+from screens.seed_view import SeedViewMixin
 from screens.qr_widget import QrCode
 from wizard import mfa, verify
 from wizard.checklist import Status
@@ -37,14 +37,13 @@ PASTE_HELP = (
 )
 
 
-class RootMfaScreen(StepScreen):
+class RootMfaScreen(SeedViewMixin, StepScreen):
     STEP_ID = "root_mfa"
     CSS_PATH = "root_mfa.tcss"
 
     def __init__(self) -> None:
         super().__init__()
         self._key: mfa.PastedKey | None = None
-        self._ticker: Timer | None = None
 
     def compose_body(self) -> ComposeResult:
         yield Static(STEP.why, classes="help")
@@ -157,15 +156,16 @@ class RootMfaScreen(StepScreen):
         self.query_one("#key-result", Static).update(
             "The key is valid base32. Scan this code with the backup authenticator (and the main "
             "one if you have not yet), then check two consecutive codes.")
-        self._tick()
-        self._ticker = self.set_interval(1, self._tick)
+        self.start_ticker()
         qr = self.query_one("#qr", QrCode)
         self.call_after_refresh(lambda: qr.scroll_visible(top=True, animate=False))
 
-    def _tick(self) -> None:
-        if self._key is not None and self._key.active:
-            self.query_one("#ticker", Static).update(
-                f"{self._key.check.seconds_left():2d} s left in the current 30-second code.")
+    @on(Button.Pressed, "#backup")
+    def _backup_pressed(self) -> None:
+        self.backup_seed()
+
+    def held_seed(self) -> mfa.PastedKey | None:
+        return self._key
 
     @on(Input.Submitted, "#code2")
     @on(Button.Pressed, "#check-codes")
@@ -192,24 +192,13 @@ class RootMfaScreen(StepScreen):
             "into the console (MFA code 1 and 2) and submit at once, then press Verify with AWS. "
             "The key was dropped from memory.")
 
-    @on(Button.Pressed, "#backup")
-    def _backup(self) -> None:
-        if self._key is not None and self._key.active:
-            self.run_aws(self._key.backup, then=self._backed_up, group="keyring")
-
-    def _backed_up(self, result) -> None:  # noqa: ANN001
-        self.query_one("#backup-result", Static).update(
-            f"Keyring backup: {result.message}" + ("" if result.saved else ". Carry on without it."))
-
     @on(Button.Pressed, "#forget")
     def _forget_pressed(self) -> None:
         self._forget()
         self.query_one("#key-result", Static).update("The key was dropped from memory.")
 
     def _forget(self, *, ui: bool = True) -> None:
-        if self._ticker is not None:
-            self._ticker.stop()
-            self._ticker = None
+        self.stop_ticker()
         if self._key is not None:
             self._key.wipe()
             self._key = None

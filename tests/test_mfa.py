@@ -187,7 +187,7 @@ def test_orphans_found_and_deleted(iam, aws):
 def test_seed_backup_without_keyring_says_so(iam, aws):
     iam.create_user(UserName="alice")
     enrollment = mfa.start_enrollment(aws, "alice", "alice")
-    result = mfa.backup_seed(enrollment, SeedBackup(fail.Keyring()))
+    result = enrollment.backup(SeedBackup(fail.Keyring()))
     assert not result.saved and "no usable keyring" in result.message
     mfa.cancel(aws, enrollment)
 

@@ -318,11 +318,6 @@ def delete_orphans(aws: AwsAccess, serials: list[str]) -> list[str]:
     return done
 
 
-def backup_seed(enrollment: Enrollment, store: SeedBackup | None = None) -> SaveResult:
-    """Opt-in: save the seed in the OS keyring (never a file)."""
-    return enrollment.backup(store)
-
-
 def rejection_text(err: CodeRejected) -> str:
     return f"{err.message}. {err.hint}".strip() if err.hint else err.message
 
