@@ -42,22 +42,21 @@ CLOSED = {Status.DONE, Status.CONFIRMED, Status.SKIPPED, Status.RETIRED}
 class StepDef:
     id: str
     title: str
-    verified_by: str  # "aws", "operator", "file" or "" (not a task)
 
 
 STEP_DEFS: tuple[StepDef, ...] = (
-    StepDef("connect", "Connect to the account", "aws"),
-    StepDef("credential_report", "Credential report", "aws"),
-    StepDef("password_policy", "IAM password policy", "aws"),
-    StepDef("contact_info", "Account contact and recovery information", "operator"),
-    StepDef("root_mfa", "Root user MFA", "aws"),
-    StepDef("root_access_keys", "Root access keys", "aws"),
-    StepDef("root_password", "Root password", "operator"),
-    StepDef("alternate_contacts", "Alternate contacts", "aws"),
-    StepDef("security_questions", "Security challenge questions", ""),
-    StepDef("root_usage", "Root usage and root-only tasks", "operator"),
-    StepDef("iam_user_mfa", "Virtual MFA for an IAM user", "aws"),
-    StepDef("summary", "Summary and completion record", ""),
+    StepDef("connect", "Connect to the account"),
+    StepDef("credential_report", "Credential report"),
+    StepDef("password_policy", "IAM password policy"),
+    StepDef("contact_info", "Account contact and recovery information"),
+    StepDef("root_mfa", "Root user MFA"),
+    StepDef("root_access_keys", "Root access keys"),
+    StepDef("root_password", "Root password"),
+    StepDef("alternate_contacts", "Alternate contacts"),
+    StepDef("security_questions", "Security challenge questions"),
+    StepDef("root_usage", "Root usage and root-only tasks"),
+    StepDef("iam_user_mfa", "Virtual MFA for an IAM user"),
+    StepDef("summary", "Summary and completion record"),
 )
 STEPS_BY_ID = {s.id: s for s in STEP_DEFS}
 
