@@ -179,9 +179,20 @@ class RootStepScreen(StepScreen):
         self.run_aws(self.read_verdict, then=lambda r: self.apply_verdict(*r))
 
     def apply_verdict(self, ok: bool, evidence: dict[str, Any]) -> None:
-        """Record what a verification saw: DONE only when AWS shows the result."""
-        self.record(Status.DONE if ok else Status.WAITING, evidence=evidence, source="aws")
-        self.show_result(ok, evidence, recorded=True)
+        """Record what a verification saw: DONE only when AWS shows the result. A step
+        the operator said was done stays waiting; a verified step AWS no longer shows goes
+        back to pending; otherwise nothing is claimed and only what AWS shows is said."""
+        current = self.ctx.checklist.step(self.STEP_ID).status
+        if ok:
+            recorded = self.record(Status.DONE, evidence=evidence, source="aws")
+        elif current == Status.WAITING:
+            recorded = self.record(Status.WAITING, evidence=evidence, source="aws")
+        elif current == Status.DONE:
+            recorded = self.record(Status.PENDING, evidence=evidence, source="aws",
+                                   error="Verified earlier, but AWS no longer shows this result.")
+        else:
+            recorded = False
+        self.show_result(ok, evidence, recorded=recorded)
 
     def show_result(self, ok: bool, evidence: dict[str, Any], *, recorded: bool) -> None:
         seen = describe_evidence(evidence)
@@ -189,8 +200,9 @@ class RootStepScreen(StepScreen):
             text = f"AWS shows: {seen}." + (" Verified: done." if recorded else
                                              " Press Verify to record it as verified.")
         else:
+            waiting = self.ctx.checklist.step(self.STEP_ID).status == Status.WAITING
             text = f"AWS shows: {seen}." + (" Not done yet: waiting for verification."
-                                             if recorded else " Not done yet.")
+                                             if recorded and waiting else " Not done yet.")
         self.show_info(text, ok=ok)
 
     def show_info(self, text: str, *, ok: bool | None = None) -> None:

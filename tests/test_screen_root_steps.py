@@ -115,9 +115,10 @@ async def test_sandbox_simulation_makes_verification_observable(make_app):
         # The sandbox root key was last used 2 days ago by EC2 in us-east-1.
         assert "Root key 1: active" in text(app, "#key-usage")
         assert "(2 days ago) by ec2, us-east-1" in text(app, "#key-usage")
-        await click(app, pilot, "#verify")
-        assert step(app, "root_access_keys").status == Status.WAITING
+        await click(app, pilot, "#verify")  # nothing done yet: nothing is claimed
+        assert step(app, "root_access_keys").status == Status.PENDING
         assert "AccountAccessKeysPresent = 1" in text(app, "#verify-result")
+        assert "Not done yet." in text(app, "#verify-result")
         await pilot.press("f6")
         await settle(app, pilot)
         rec = step(app, "root_access_keys")
