@@ -17,7 +17,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
 from screens.base import StepScreen
-from wizard.checklist import Status
+from wizard.checklist import Status, verdict
 from wizard.errors import InputError
 from wizard.rootchecks import ROOT_STEPS, RootStep, validate_note, validate_reason
 from wizard.rootflow import describe_evidence
@@ -179,19 +179,10 @@ class RootStepScreen(StepScreen):
         self.run_aws(self.read_verdict, then=lambda r: self.apply_verdict(*r))
 
     def apply_verdict(self, ok: bool, evidence: dict[str, Any]) -> None:
-        """Record what a verification saw: DONE only when AWS shows the result. A step
-        the operator said was done stays waiting; a verified step AWS no longer shows goes
-        back to pending; otherwise nothing is claimed and only what AWS shows is said."""
-        current = self.ctx.checklist.step(self.STEP_ID).status
-        if ok:
-            recorded = self.record(Status.DONE, evidence=evidence, source="aws")
-        elif current == Status.WAITING:
-            recorded = self.record(Status.WAITING, evidence=evidence, source="aws")
-        elif current == Status.DONE:
-            recorded = self.record(Status.PENDING, evidence=evidence, source="aws",
-                                   error="Verified earlier, but AWS no longer shows this result.")
-        else:
-            recorded = False
+        """Record what a verification saw (see wizard.checklist.verdict): DONE only when
+        AWS shows the result; nothing is claimed for a step nobody said was done."""
+        status, error = verdict(self.ctx.checklist.step(self.STEP_ID).status, ok)
+        recorded = status is not None and self.record(status, evidence=evidence, source="aws", error=error)
         self.show_result(ok, evidence, recorded=recorded)
 
     def show_result(self, ok: bool, evidence: dict[str, Any], *, recorded: bool) -> None:

@@ -13,7 +13,7 @@ from screens.base import StepScreen
 from screens.seed_view import SeedViewMixin
 from screens.qr_widget import QrCode
 from wizard import mfa, verify
-from wizard.checklist import Status
+from wizard.checklist import Status, verdict
 from wizard.errors import InputError
 from wizard.qr import qr_matrix
 from wizard.rootchecks import ROOT_STEPS, validate_reason
@@ -85,30 +85,29 @@ class RootMfaScreen(SeedViewMixin, StepScreen):
 
     def on_mount(self) -> None:
         super().on_mount()
-        self._verify(record_waiting=False)
+        self._verify()
 
     def on_unmount(self) -> None:
         self._forget(ui=False)
 
     def on_simulated(self) -> None:
-        self._verify(record_waiting=True)
+        self._verify()
 
     # -- verification -----------------------------------------------------------------------
-    def _verify(self, *, record_waiting: bool, note: str | None = None) -> None:
-        self.run_aws(verify.root_mfa, self.ctx.aws,
-                     then=lambda result: self._verified(result, record_waiting, note))
+    def _verify(self, note: str | None = None) -> None:
+        self.run_aws(verify.root_mfa, self.ctx.aws, then=lambda result: self._verified(result, note))
 
-    def _verified(self, result: tuple[bool, dict], record_waiting: bool, note: str | None) -> None:
+    def _verified(self, result: tuple[bool, dict], note: str | None) -> None:
         ok, evidence = result
         shown = evidence.get("AccountMFAEnabled", 0)
+        status, error = verdict(self.ctx.checklist.step(self.STEP_ID).status, ok)
+        if status is not None:
+            self.record(status, evidence=evidence, source="aws", note=note, error=error)
         state = self.query_one("#aws-state", Static)
         if ok:
-            self.record(Status.DONE, evidence=evidence, source="aws", note=note)
             state.update("AWS shows MFA on the root user (AccountMFAEnabled = 1): done. The credential "
                          "report's <root_account> mfa_active follows once the report is regenerated.")
-        elif record_waiting:
-            self.record(Status.WAITING, evidence=evidence, source="aws",
-                        note=note or f"AWS shows AccountMFAEnabled = {shown}")
+        elif status == Status.WAITING:
             state.update(f"AWS does not show root MFA yet (AccountMFAEnabled = {shown}): waiting for "
                          "verification. Assign the device in the console, then verify again.")
         else:
@@ -116,14 +115,14 @@ class RootMfaScreen(SeedViewMixin, StepScreen):
 
     @on(Button.Pressed, "#verify")
     def _verify_pressed(self) -> None:
-        self._verify(record_waiting=True)
+        self._verify()
 
     @on(Button.Pressed, "#did-it")
     def _did_it(self) -> None:
         """The operator's word makes the step WAITING; only AWS can make it DONE."""
         note = "operator: MFA assigned in the console"
         self.record(Status.WAITING, note=note)
-        self._verify(record_waiting=True, note=note)
+        self._verify(note=note)
 
     @on(Button.Pressed, "#skip")
     def _skip(self) -> None:

@@ -19,3 +19,14 @@ def test_next_open_and_progress():
     assert cl.progress() == (1, 11)
     back = Checklist.from_json(cl.to_json())
     assert back.to_json() == cl.to_json()
+
+
+def test_verdict_never_claims_what_nobody_said_was_done():
+    from wizard.checklist import verdict
+
+    assert verdict(Status.PENDING, True) == (Status.DONE, "")
+    assert verdict(Status.PENDING, False) == (None, "")
+    assert verdict(Status.SKIPPED, False) == (None, "")
+    assert verdict(Status.WAITING, False) == (Status.WAITING, "")
+    status, error = verdict(Status.DONE, False)
+    assert status == Status.PENDING and "no longer shows" in error

@@ -39,11 +39,14 @@ async def test_guidance_and_current_state(make_app):
         assert status(app).status == Status.PENDING  # looking is not a claim
 
 
-async def test_verify_without_mfa_is_waiting_with_what_aws_showed(make_app):
+async def test_verify_without_mfa_claims_nothing_and_says_what_aws_showed(make_app):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_step(app, pilot)
         await press(app, pilot, screen, "#verify")
+        assert status(app).status == Status.PENDING
+        assert "AccountMFAEnabled = 0" in text_of(screen, "#aws-state")
+        await press(app, pilot, screen, "#did-it")  # the operator's word: waiting, with what AWS showed
         rec = status(app)
         assert rec.status == Status.WAITING and rec.evidence_source == "aws"
         assert rec.evidence["AccountMFAEnabled"] == 0

@@ -61,6 +61,19 @@ STEP_DEFS: tuple[StepDef, ...] = (
 STEPS_BY_ID = {s.id: s for s in STEP_DEFS}
 
 
+def verdict(current: Status, seen: bool) -> tuple[Status | None, str]:
+    """What an API verification changes, as (new status or None, error text): DONE when
+    AWS shows the result; a step the operator said was done stays WAITING; a verified step
+    AWS no longer shows goes back to PENDING; otherwise nothing is claimed (None)."""
+    if seen:
+        return Status.DONE, ""
+    if current == Status.WAITING:
+        return Status.WAITING, ""
+    if current == Status.DONE:
+        return Status.PENDING, "Verified earlier, but AWS no longer shows this result."
+    return None, ""
+
+
 def step_order(caller_is_root: bool) -> list[str]:
     """Step ids in walking order. When the wizard runs on root access keys, deleting
     them ends its own session, so that step goes last (just before the summary)."""
