@@ -11,7 +11,7 @@ from textual.widgets import Button, Static
 from screens.base import StepScreen
 from screens.dialogs import Choice
 from wizard.aws import Identity, clock_warning
-from wizard.checklist import Status
+from wizard.checklist import Status, verdict
 from wizard.context import OpenResult
 from wizard.errors import WizardError
 from wizard.verify import reverify
@@ -166,13 +166,11 @@ class ConnectScreen(StepScreen):
                 unknown.append(sid)  # AWS would not show it to this caller: leave it as it was
                 continue
             ok, evidence = result
-            if ok:
-                self.wapp.record(sid, Status.DONE, evidence=evidence, source="aws", note=rec.note)
-            elif rec.status == Status.DONE:
+            status, error = verdict(rec.status, ok)
+            if status == Status.PENDING:
                 lost.append(sid)
-                self.wapp.record(sid, Status.PENDING, evidence=evidence, source="aws", note=rec.note,
-                                 error="Re-verified on resume: AWS no longer shows this result.")
-            # a step still waiting for verification stays waiting
+            if status is not None:
+                self.wapp.record(sid, status, evidence=evidence, source="aws", note=rec.note, error=error)
         self.refresh_chrome()
         msg = ("Resumed; every verified step was confirmed again in AWS." if not lost else
                f"Resumed; AWS no longer shows the result of: {', '.join(lost)} (set back to pending).")
