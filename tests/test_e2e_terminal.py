@@ -122,3 +122,38 @@ def test_qr_code_decodes_from_a_100x30_terminal_capture(terminal, tmp_path):
     for path in tmp_path.rglob("*"):
         if path.is_file():
             assert seed not in path.read_bytes().decode("utf-8", "replace"), path
+
+
+@pytest.mark.skipif(_zbar() is None, reason="zbar (libzbar0) is not installed")
+def test_mfa_enroll_on_a_plain_terminal_end_to_end(terminal, tmp_path):
+    """`rootwizard mfa enroll`: the phone's part is played by decoding the printed QR code."""
+    import pyotp
+
+    from ansi_capture import cells, image
+
+    _tmux("kill-server", check=False)
+    command = (f"sleep 0.5; {terminal} {BIN} mfa enroll --demo --user bob.martin "
+               f"--state-dir {tmp_path / 'state'}; echo EXIT=$?; sleep 60")
+    for _ in range(20):
+        if _tmux("new-session", "-d", "-s", "rw", "-x", "120", "-y", "50", command, check=False).returncode == 0:
+            break
+        time.sleep(0.2)
+    assert _wait_for(lambda: "Show the secret as text? [y/N]" in _screen()), _screen()
+    capture = _tmux("capture-pane", "-p", "-e", "-t", "rw").stdout
+    [uri] = [r.data.decode() for r in _zbar().decode(image(cells(capture)))]
+    seed = uri.split("secret=")[1].split("&")[0]
+    _tmux("send-keys", "-t", "rw", "n", "Enter")
+    assert _wait_for(lambda: "Code 1:" in _screen())
+    totp, now = pyotp.TOTP(seed), time.time()
+    _tmux("send-keys", "-t", "rw", totp.at(now), "Enter")
+    _tmux("send-keys", "-t", "rw", totp.at(now), "Enter")  # the same code twice: refused, asked again
+    assert _wait_for(lambda: "same code" in _screen()), _screen()
+    assert _wait_for(lambda: _screen().count("Code 1:") == 2)
+    _tmux("send-keys", "-t", "rw", totp.at(now), "Enter")
+    _tmux("send-keys", "-t", "rw", totp.at(now + 30), "Enter")
+    assert _wait_for(lambda: "EXIT=" in _screen()), _screen()
+    screen = _screen()
+    assert "EXIT=0" in screen and "MFA enabled for bob.martin: arn:aws:iam::111122223333:mfa/bob.martin" in screen
+    for path in tmp_path.rglob("*"):
+        if path.is_file():
+            assert seed not in path.read_bytes().decode("utf-8", "replace"), path
