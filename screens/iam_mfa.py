@@ -262,7 +262,7 @@ class IamMfaScreen(SeedViewMixin, StepScreen):
         self.query_one("#enrol-help", Static).update(
             f"Device {enrollment.serial} was created for {enrollment.user}. Scan the code with the "
             f"authenticator app (entry: Amazon Web Services, {enrollment.device_name}@"
-            f"{enrollment.account_id}). {SUBMIT_ADVICE}")
+            f"{enrollment.label_account}). {SUBMIT_ADVICE}")
         self.query_one("#choose").add_class("hidden")
         self.query_one("#orphans").add_class("hidden")
         self.query_one("#enrol").remove_class("hidden")

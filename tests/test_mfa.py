@@ -324,3 +324,20 @@ def test_pasted_root_key_is_checked_and_dropped():
     with pytest.raises(InputError) as exc:
         mfa.PastedKey("JBSWY3DPEHPK3PX1", "123456789012")
     assert exc.value.field == "secret" and "JBSW" not in str(exc.value)
+
+
+def test_qr_label_uses_the_account_alias_like_aws(moto_endpoint):
+    import boto3
+
+    from wizard.aws import AwsAccess, ConnectionSettings
+
+    iam = boto3.client("iam", region_name="us-east-1", endpoint_url=moto_endpoint)
+    iam.create_user(UserName="carol")
+    iam.create_account_alias(AccountAlias="acme-prod")
+    aws = AwsAccess(ConnectionSettings(endpoint_url=moto_endpoint, region="us-east-1"))
+    enrollment = mfa.start_enrollment(aws, "carol", "carol-phone")
+    try:
+        assert "Amazon%20Web%20Services:carol-phone@acme-prod?secret=" in enrollment.uri
+        assert enrollment.account_id == "123456789012"  # the keyring entry still names the account
+    finally:
+        mfa.cancel(aws, enrollment)

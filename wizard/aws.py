@@ -332,6 +332,15 @@ class AwsAccess:
         return [{k: v for k, v in d.items() if k not in ("Base32StringSeed", "QRCodePNG")}
                 for d in devices]
 
+    def account_alias(self) -> str | None:
+        """The account alias (AWS labels MFA QR codes with it), or None when there is none
+        or this caller may not list it (it only changes a label)."""
+        try:
+            aliases = self.call("iam", "list_account_aliases").get("AccountAliases", [])
+        except (errors.AccessDeniedError, errors.UnsupportedError):
+            return None
+        return aliases[0] if aliases else None
+
     def create_virtual_mfa_device(self, device_name: str, path: str = "/") -> tuple[str, str]:
         """Return (serial ARN, base32 seed). The seed is registered for log redaction."""
         r = self.call("iam", "create_virtual_mfa_device", VirtualMFADeviceName=device_name, Path=path)

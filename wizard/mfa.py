@@ -168,10 +168,13 @@ class HeldSeed:
 
     DROPPED = "The MFA secret was dropped: start this step again."
 
-    def __init__(self, seed: str, device_name: str, account_id: str, check: TwoCodeCheck) -> None:
+    def __init__(self, seed: str, device_name: str, account_id: str, check: TwoCodeCheck,
+                 label_account: str | None = None) -> None:
         self._seed: str | None = seed
         self.device_name = device_name
         self.account_id = account_id
+        # AWS labels its QR codes with the account alias when there is one, else the ID.
+        self.label_account = label_account or account_id
         self.check = check
 
     def __repr__(self) -> str:
@@ -191,7 +194,7 @@ class HeldSeed:
     @property
     def uri(self) -> str:
         """The otpauth URI for the QR code, labelled as AWS labels its own."""
-        return aws_otpauth_uri(self.seed, self.device_name, self.account_id)
+        return aws_otpauth_uri(self.seed, self.device_name, self.label_account)
 
     def secret_text(self) -> str:
         """The secret key in groups of 4, for manual entry; only shown on request."""
@@ -210,8 +213,8 @@ class Enrollment(HeldSeed):
     """A virtual device created for ``user`` and not yet enabled."""
 
     def __init__(self, user: str, device_name: str, serial: str, account_id: str, seed: str,
-                 check: TwoCodeCheck) -> None:
-        super().__init__(seed, device_name, account_id, check)
+                 check: TwoCodeCheck, label_account: str | None = None) -> None:
+        super().__init__(seed, device_name, account_id, check, label_account)
         self.user = user
         self.serial = serial
         self.enabled = False
@@ -229,13 +232,14 @@ def start_enrollment(aws: AwsAccess, user: str, device_name: str, *, account_id:
     device_name = validate_device_name(device_name, user)
     aws.get_user(user)  # NotFoundError before anything is created
     account = account_id or aws.identity().account_id
+    alias = aws.account_alias()
     serial, seed = aws.create_virtual_mfa_device(device_name)
     try:
         check = TwoCodeCheck(seed, **check_options)
     except InputError:
         _delete_quietly(aws, serial)
         raise WizardError("AWS returned a secret key that is not valid base32; the device was deleted.")
-    return Enrollment(user, device_name, serial, account, seed, check)
+    return Enrollment(user, device_name, serial, account, seed, check, alias)
 
 
 def free_device_name(aws: AwsAccess, name: str) -> str:
@@ -385,7 +389,7 @@ def cli_enroll(rt: Any) -> int:
             return 1
         print(f"Virtual MFA device created: {enrollment.serial}")
         print("Add it to the authenticator app: scan this QR code (label "
-              f"{enrollment.device_name}@{enrollment.account_id}).")
+              f"{enrollment.device_name}@{enrollment.label_account}).")
         _print_qr(enrollment)
         if _ask_yes("Show the secret as text? [y/N] ", input):
             print(f"Secret key: {enrollment.secret_text()}")
