@@ -117,7 +117,8 @@ async def test_second_download_is_after_and_view_survives_navigation(make_app, s
 
         # a file never replaces the verified report from AWS, and is not kept again
         evidence = dict(cl.step(STEP).evidence)
-        screen.query_one("#report-file").value = str(copies[0])
+        [first] = [c for c in copies if str(c) != evidence["file"]]  # the "before" report
+        screen.query_one("#report-file").value = str(first)
         await pilot.click("#analyse-file")
         await settle(app, pilot)
         assert cl.step(STEP).status == Status.DONE and cl.step(STEP).evidence == evidence
