@@ -13,7 +13,7 @@ from textual.widgets import Button, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from screens.base import StepScreen
-from screens.seed_view import SeedViewMixin
+from screens.seed_view import SeedViewMixin, code_fields
 from screens.dialogs import Choice
 from screens.qr_widget import QrCode
 from wizard import mfa
@@ -74,12 +74,7 @@ class IamMfaScreen(SeedViewMixin, StepScreen):
                 yield Button("Back up the seed to the OS keyring", id="backup")
             yield Static("", id="secret", classes="hidden secret-view")
             yield Static("", id="backup-result")
-            yield Label("Code 1")
-            yield Input(id="code1", placeholder="6 digits", restrict=r"[0-9 -]*", max_length=7, classes="secret-view")
-            yield Static("", id="code1-error", classes="field-error")
-            yield Label("Code 2 (the next code)")
-            yield Input(id="code2", placeholder="6 digits", restrict=r"[0-9 -]*", max_length=7, classes="secret-view")
-            yield Static("", id="code2-error", classes="field-error")
+            yield from code_fields()
             with Horizontal(classes="buttons"):
                 yield Button("Enable MFA", id="submit", variant="primary")
                 yield Button("Cancel (delete the device)", id="cancel", variant="error")

@@ -10,7 +10,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Label, Static
 
 from screens.base import StepScreen
-from screens.seed_view import SeedViewMixin
+from screens.seed_view import SeedViewMixin, code_fields
 from screens.qr_widget import QrCode
 from wizard import mfa, verify
 from wizard.checklist import Status, verdict
@@ -65,12 +65,7 @@ class RootMfaScreen(SeedViewMixin, StepScreen):
             yield QrCode(id="qr")
             yield Static("", id="ticker")
             yield Static(SUBMIT_ADVICE, classes="help")
-            yield Label("Code 1")
-            yield Input(id="code1", placeholder="6 digits", restrict=r"[0-9 -]*", max_length=7, classes="secret-view")
-            yield Static("", id="code1-error", classes="field-error")
-            yield Label("Code 2 (the next code)")
-            yield Input(id="code2", placeholder="6 digits", restrict=r"[0-9 -]*", max_length=7, classes="secret-view")
-            yield Static("", id="code2-error", classes="field-error")
+            yield from code_fields()
             with Horizontal(classes="buttons"):
                 yield Button("Check the codes", id="check-codes", variant="primary")
                 yield Button("Back up the key to the OS keyring", id="backup")

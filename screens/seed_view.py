@@ -4,10 +4,21 @@ keyring backup. The screen says which seed it holds through ``held_seed()``."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from textual.timer import Timer
-from textual.widgets import Static
+from textual.widget import Widget
+from textual.widgets import Input, Label, Static
 
 from wizard.mfa import HeldSeed
+
+
+def code_fields() -> Iterator[Widget]:
+    """The two code inputs with their error lines (masked in screenshots: codes are secrets)."""
+    for field, label in (("code1", "Code 1"), ("code2", "Code 2 (the next code)")):
+        yield Label(label)
+        yield Input(id=field, placeholder="6 digits", restrict=r"[0-9 -]*", max_length=7, classes="secret-view")
+        yield Static("", id=f"{field}-error", classes="field-error")
 
 
 class SeedViewMixin:
