@@ -167,7 +167,6 @@ class AwsAccess:
         self._session: Any = None
         self._clients: dict[str, Any] = {}
         self.last_server_date: datetime | None = None
-        self.call_count = 0
         self.calls: list[str] = []
 
     # -- plumbing ---------------------------------------------------------------------
@@ -207,7 +206,6 @@ class AwsAccess:
             client = self._client(service)
             # The API's own spelling (EnableMFADevice, not EnableMfaDevice) for logs and hints.
             api_name = client.meta.method_to_api_mapping.get(operation, api_name)
-            self.call_count += 1
             self.calls.append(f"{service}:{api_name}")  # every call made, answered or not
             resp = getattr(client, operation)(**params)
         except Exception as exc:  # translated below: the one place AWS errors are caught

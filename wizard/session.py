@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from wizard.checklist import Checklist, Status, iso, utcnow
+from wizard.checklist import Checklist, iso, utcnow
 from wizard.errors import SessionError
 
 SCHEMA_VERSION = 1
@@ -258,4 +258,4 @@ def list_sessions(state_dir: Path) -> list[SessionInfo]:
 
 
 __all__ = ["SCHEMA_VERSION", "SessionStore", "SessionLock", "SessionInfo", "atomic_write", "default_state_dir",
-           "list_sessions", "parse_session", "read_private", "Status"]
+           "list_sessions", "parse_session", "read_private"]
