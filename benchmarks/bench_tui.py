@@ -13,12 +13,11 @@ from pathlib import Path
 
 def _app(sandbox, state_dir):
     from screens.app import RootWizardApp
-    from wizard.aws import AwsAccess, ConnectionSettings
+    from wizard.aws import AwsAccess
     from wizard.context import WizardContext
 
-    settings = ConnectionSettings(region=sandbox.region, endpoint_url=sandbox.endpoint_url,
-                                  access_key_id=sandbox.access_key_id, secret_access_key=sandbox.secret_access_key)
-    return RootWizardApp(WizardContext(aws=AwsAccess(settings), state_dir=state_dir, sandbox=sandbox))
+    return RootWizardApp(WizardContext(aws=AwsAccess(sandbox.connection_settings()), state_dir=state_dir,
+                                       sandbox=sandbox))
 
 
 async def findings_view(runs: int) -> list[float]:

@@ -9,7 +9,7 @@ from typing import Any
 from textual.app import App
 from textual.binding import Binding
 
-from wizard.checklist import STEPS_BY_ID, Status
+from wizard.checklist import CLOSED, STEPS_BY_ID, Status
 from wizard.context import WizardContext
 from wizard.errors import WizardError
 
@@ -70,8 +70,6 @@ class RootWizardApp(App):
         order = cl.order()
         if after in order:
             rest = order[order.index(after) + 1:]
-            from wizard.checklist import CLOSED
-
             target = next((s for s in rest if cl.step(s).status not in CLOSED), None)
             self.goto(target or cl.next_open())
         else:

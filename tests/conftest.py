@@ -64,9 +64,7 @@ def make_app(tmp_path, moto_endpoint):
         from wizard.context import WizardContext
 
         if sandbox is not None:
-            settings = ConnectionSettings(region=sandbox.region, endpoint_url=sandbox.endpoint_url,
-                                          access_key_id=sandbox.access_key_id,
-                                          secret_access_key=sandbox.secret_access_key, max_attempts=2)
+            settings = sandbox.connection_settings(max_attempts=2)
         else:
             settings = ConnectionSettings(endpoint_url=moto_endpoint, region="us-east-1", max_attempts=2)
         ctx = WizardContext(aws=AwsAccess(settings), state_dir=state_dir or tmp_path / "state", sandbox=sandbox)

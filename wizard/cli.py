@@ -131,17 +131,14 @@ class Runtime:
                                   endpoint_url=os.environ.get("AWS_ENDPOINT_URL") or None)
 
     def aws(self):  # noqa: ANN201
-        from wizard.aws import AwsAccess, ConnectionSettings
+        from wizard.aws import AwsAccess
 
         a = self.args
         if a.demo:  # subcommands: start it now (the TUI starts it in a worker instead)
             from wizard.sandbox import start_sandbox
 
             self.sandbox = start_sandbox()
-            sb = self.sandbox
-            return AwsAccess(ConnectionSettings(region=sb.region, endpoint_url=sb.endpoint_url,
-                                                access_key_id=sb.access_key_id,
-                                                secret_access_key=sb.secret_access_key))
+            return AwsAccess(self.sandbox.connection_settings())
         return AwsAccess(self.settings())
 
     def close(self) -> None:

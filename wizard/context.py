@@ -48,14 +48,10 @@ class WizardContext:
         """Blocking (run it in a worker): start the sandbox when asked to, then ask AWS who
         is calling. Nothing heavy (boto3, moto) is imported before this runs."""
         if self.demo and self.sandbox is None:
-            from wizard.aws import ConnectionSettings
             from wizard.sandbox import start_sandbox
 
-            sb = start_sandbox()
-            self.sandbox = sb
-            self.aws.settings = ConnectionSettings(
-                region=sb.region, endpoint_url=sb.endpoint_url, access_key_id=sb.access_key_id,
-                secret_access_key=sb.secret_access_key, max_attempts=self.aws.settings.max_attempts)
+            self.sandbox = start_sandbox()
+            self.aws.settings = self.sandbox.connection_settings(max_attempts=self.aws.settings.max_attempts)
         return self.aws.identity()
 
     def open_session(self, identity: Identity) -> OpenResult:

@@ -31,6 +31,7 @@ from typing import Any
 
 import boto3
 
+from wizard.aws import ConnectionSettings
 from wizard.credreport import NA, NO_INFORMATION, NOT_SUPPORTED, ROOT_USER, format_report_csv
 from wizard.errors import WizardError
 
@@ -207,6 +208,12 @@ class Sandbox:
 
     def now(self) -> datetime:
         return self._epoch + timedelta(seconds=time.monotonic() - self._t0)
+
+    def connection_settings(self, **overrides: Any) -> ConnectionSettings:
+        """How the app reaches this sandbox: its endpoint, region and operator's keys."""
+        return ConnectionSettings(region=self.region, endpoint_url=self.endpoint_url,
+                                  access_key_id=self.access_key_id,
+                                  secret_access_key=self.secret_access_key, **overrides)
 
     def session(self) -> boto3.session.Session:
         """A boto3 session for the sandbox operator (use with ``endpoint_url``)."""
