@@ -2,39 +2,22 @@
 
 from __future__ import annotations
 
-import importlib
 import logging
 from typing import Any
 
 from textual.app import App
 from textual.binding import Binding
 
-from wizard.checklist import CLOSED, STEPS_BY_ID, Status
+from wizard.checklist import CLOSED, Status
 from wizard.context import WizardContext
 from wizard.errors import WizardError
+from wizard.steps import STEPS_BY_ID
 
 log = logging.getLogger("rootwizard.app")
 
-# step id -> "module:Class" in screens/; imported when first opened.
-SCREENS = {
-    "connect": "screens.connect:ConnectScreen",
-    "credential_report": "screens.report:ReportScreen",
-    "password_policy": "screens.policy:PolicyScreen",
-    "contact_info": "screens.contact_info:ContactInfoScreen",
-    "root_mfa": "screens.root_mfa:RootMfaScreen",
-    "root_access_keys": "screens.root_keys:RootKeysScreen",
-    "root_password": "screens.root_password:RootPasswordScreen",
-    "alternate_contacts": "screens.contacts:AlternateContactsScreen",
-    "security_questions": "screens.security_questions:SecurityQuestionsScreen",
-    "root_usage": "screens.root_usage:RootUsageScreen",
-    "iam_user_mfa": "screens.iam_mfa:IamMfaScreen",
-    "summary": "screens.summary:SummaryScreen",
-}
-
-
 def screen_class(step_id: str) -> type:
-    module, _, cls = SCREENS[step_id].partition(":")
-    return getattr(importlib.import_module(module), cls)
+    """The screen of a step, as declared in the registry (imported when first opened)."""
+    return STEPS_BY_ID[step_id].screen_class()
 
 
 class RootWizardApp(App):
@@ -56,7 +39,7 @@ class RootWizardApp(App):
         self.ctx.close()
 
     def goto(self, step_id: str) -> None:
-        if step_id not in SCREENS:
+        if step_id not in STEPS_BY_ID:
             return
         if self.ctx.checklist is None and step_id != "connect":
             self.notify("Connect to the account first.", severity="warning")
@@ -75,10 +58,11 @@ class RootWizardApp(App):
         else:
             self.goto(cl.next_open())
 
-    def record(self, step_id: str, status: Status, **kwargs: Any) -> bool:
-        """Change a step and save at once. On failure the change is undone and shown."""
+    def change_step(self, step_id: str, status: Status, **kwargs: Any) -> bool:
+        """Change a step and save at once (WizardContext.change). On failure the change is
+        undone and shown."""
         try:
-            self.ctx.record(step_id, status, **kwargs)
+            self.ctx.change(step_id, status, **kwargs)
         except (WizardError, OSError) as exc:
             self.notify(f"Not saved: {exc}", title=STEPS_BY_ID[step_id].title, severity="error", timeout=10)
             return False

@@ -3,23 +3,20 @@ the account's saved session."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Button, Static
 
-from screens.base import StepScreen
+from screens.base import ErrorHandler, StepScreen
 from screens.dialogs import Choice
-from wizard.aws import Identity, clock_warning
-from wizard.checklist import Status, verdict
-from wizard.context import OpenResult
+from wizard.aws import clock_warning
+from wizard.checklist import Status
+from wizard.context import Connection, OpenResult
 from wizard.errors import WizardError
-from wizard.verify import reverify
-
-
-def _identity_and_skew(ctx) -> tuple[Identity, float | None]:  # noqa: ANN001
-    ident = ctx.connect()
-    return ident, ctx.aws.clock_skew()
+from wizard.verify import Seen
 
 
 class ConnectScreen(StepScreen):
@@ -47,17 +44,20 @@ class ConnectScreen(StepScreen):
 
     def connect(self) -> None:
         self.query_one("#retry").add_class("hidden")
-        self.run_aws(_identity_and_skew, self.ctx, then=self._connected, group="connect")
+        self.run_aws(self.ctx.connect_checked, then=self._connected, group="connect")
 
-    def on_aws_error(self, error: BaseException | None) -> None:
+    def error_handlers(self) -> Mapping[type[WizardError], ErrorHandler]:
+        return {WizardError: self._failed}
+
+    def _failed(self, _error: WizardError) -> None:
         self.query_one("#retry").remove_class("hidden")
 
     @on(Button.Pressed, "#retry")
     def _retry(self) -> None:
         self.connect()
 
-    def _connected(self, result: tuple[Identity, float | None]) -> None:
-        ident, skew = result
+    def _connected(self, result: Connection) -> None:
+        ident, skew = result.identity, result.clock_skew
         self.query_one("#connect-info", Static).update(
             "Connected to the SANDBOX account (simulated, not AWS)." if self.ctx.demo else "Connected.")
         self.query_one("#identity", Static).update(
@@ -76,8 +76,12 @@ class ConnectScreen(StepScreen):
         self._skew = skew
         try:
             found = self.ctx.open_session(ident)
-        except (WizardError, OSError) as exc:  # e.g. a state folder that cannot be written
-            self.show_error(exc if isinstance(exc, WizardError) else WizardError(
+        except WizardError as exc:
+            self.show_error(exc)
+            self._failed(exc)
+            return
+        except OSError as exc:  # e.g. a state folder that cannot be written
+            self.show_error(WizardError(
                 f"Cannot use the session folder: {exc.strerror or exc} ({exc.filename or ''}).",
                 hint="Choose another folder with --state-dir or ROOTWIZARD_STATE_DIR, then retry."))
             self.query_one("#retry").remove_class("hidden")
@@ -144,7 +148,7 @@ class ConnectScreen(StepScreen):
     def _ready(self, *, resumed: bool) -> None:
         ident = self.ctx.identity
         if not self.ctx.store.read_only:
-            self.record(Status.DONE, source="aws", evidence={
+            self.change(Status.DONE, source="aws", evidence={
                 "account_id": ident.account_id, "caller_arn": ident.arn,
                 "caller_is_root": ident.is_root,
                 "clock_skew_seconds": None if self._skew is None else round(self._skew, 1),
@@ -152,30 +156,25 @@ class ConnectScreen(StepScreen):
         self.refresh_chrome()
         self.query_one("#continue", Button).disabled = False
         if resumed and not self.ctx.store.read_only:
-            todo = [self.ctx.checklist.step(s) for s in self.ctx.steps_to_reverify()]
+            todo = self.ctx.steps_to_reverify()
             if todo:
                 self.query_one("#connect-info", Static).update(
                     f"Resumed. Re-verifying {len(todo)} step(s) against AWS …")
-                self.run_aws(reverify, self.ctx.aws, todo, then=self._reverified, group="reverify")
+                self.run_aws(self.ctx.read_reverify, then=self._reverified, group="reverify")
 
-    def _reverified(self, results: dict) -> None:
-        lost, unknown = [], []
-        for sid, result in results.items():
-            rec = self.ctx.checklist.step(sid)
-            if result is None:
-                unknown.append(sid)  # AWS would not show it to this caller: leave it as it was
-                continue
-            ok, evidence = result
-            status, error = verdict(rec.status, ok)
-            if status == Status.PENDING:
-                lost.append(sid)
-            if status is not None:
-                self.wapp.record(sid, status, evidence=evidence, source="aws", note=rec.note, error=error)
+    def _reverified(self, results: dict[str, Seen | None]) -> None:
+        try:
+            found = self.ctx.apply_reverify(results)
+        except (WizardError, OSError) as exc:
+            self.show_error(f"Not saved: {exc}")
+            found = None
         self.refresh_chrome()
-        msg = ("Resumed; every verified step was confirmed again in AWS." if not lost else
-               f"Resumed; AWS no longer shows the result of: {', '.join(lost)} (set back to pending).")
-        if unknown:
-            msg += f" Could not re-read (access denied or unsupported): {', '.join(unknown)}."
+        if found is None:
+            return
+        msg = ("Resumed; every verified step was confirmed again in AWS." if not found.lost else
+               f"Resumed; AWS no longer shows the result of: {', '.join(found.lost)} (set back to pending).")
+        if found.unknown:
+            msg += f" Could not re-read (access denied or unsupported): {', '.join(found.unknown)}."
         self.query_one("#connect-info", Static).update(msg)
 
     @on(Button.Pressed, "#continue")

@@ -4,6 +4,7 @@ when AWS shows all three. Without API access, console guidance and operator conf
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from textual import on
@@ -11,8 +12,9 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Label, Static
 
+from screens.base import ErrorHandler
 from screens.root_base import RootStepScreen, field_error, plain
-from wizard.errors import AwsError
+from wizard.errors import AwsError, WizardError
 from wizard.rootchecks import CONTACT_TYPES, ContactFormError, validate_alternate_contact
 from wizard.rootflow import (
     API_UNAVAILABLE, contact_text, contacts_verdict, read_alternate_contacts, write_alternate_contact,
@@ -49,15 +51,14 @@ class AlternateContactsScreen(RootStepScreen):
 
     def _read_only(self, contacts: dict[str, Any]) -> None:
         self._show(contacts)
-        ok, evidence = contacts_verdict(contacts)
-        self.show_result(ok, evidence, recorded=False)
+        self.show_result(contacts_verdict(contacts), recorded=False)
 
     def verify(self) -> None:
         self.run_aws(read_alternate_contacts, self.ctx.aws, then=self._verified)
 
     def _verified(self, contacts: dict[str, Any]) -> None:
         self._show(contacts)
-        self.apply_verdict(*contacts_verdict(contacts))
+        self.apply_verdict(contacts_verdict(contacts))
 
     def _show(self, contacts: dict[str, Any]) -> None:
         self._unavailable = ""  # AWS answered: verification works again
@@ -84,23 +85,24 @@ class AlternateContactsScreen(RootStepScreen):
                 self.field_problem(f"{t}-{field}", message)
             return
         self.run_aws(write_alternate_contact, self.ctx.aws, ctype, params, self._known,
-                     then=lambda contacts: self._written(ctype, contacts))
+                     then=lambda contacts: self._written(ctype, contacts), write=True)
 
     def _written(self, ctype: str, contacts: dict[str, Any]) -> None:
         self._show(contacts)
-        ok, evidence = contacts_verdict(contacts)
-        if ok:
-            self.apply_verdict(ok, evidence)
+        seen = contacts_verdict(contacts)
+        if seen.ok:
+            self.apply_verdict(seen)
             return
-        count = sum(evidence["present"].values())
+        count = sum(seen.evidence["present"].values())
         self.show_info(f"Saved the {ctype.lower()} contact and read it back from AWS. {count} of "
                        f"{len(CONTACT_TYPES)} contacts are set; set the others to finish this step.")
 
     # -- no API access ------------------------------------------------------------------
-    def on_aws_error(self, error: BaseException | None) -> None:
-        if not isinstance(error, API_UNAVAILABLE):
-            return
-        assert isinstance(error, AwsError)
+    def error_handlers(self) -> Mapping[type[WizardError], ErrorHandler]:
+        return {cls: self._api_unavailable for cls in API_UNAVAILABLE}
+
+    def _api_unavailable(self, error: WizardError) -> None:
+        assert isinstance(error, AwsError)  # API_UNAVAILABLE holds AwsError types only
         g = self.guide
         if error.action.endswith("GetAlternateContact"):
             # Nothing can be read: the operator's word is all the record can hold.

@@ -3,8 +3,8 @@ QR code, type two consecutive codes. wizard.mfa does the work; this screen shows
 
 from __future__ import annotations
 
-import logging
 import threading
+from collections.abc import Mapping
 
 from textual import on
 from textual.app import ComposeResult
@@ -12,7 +12,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
-from screens.base import StepScreen
+from screens.base import ErrorHandler, StepScreen
 from screens.seed_view import SeedViewMixin, code_fields
 from screens.dialogs import Choice
 from screens.qr_widget import QrCode
@@ -21,8 +21,6 @@ from wizard.checklist import Status
 from wizard.errors import AlreadyExistsError, InputError, WizardError
 from wizard.qr import qr_matrix
 from wizard.totp import SUBMIT_ADVICE, CodeRejected
-
-log = logging.getLogger("rootwizard.mfa")
 
 INTRO = (
     "Give an IAM user a virtual MFA device (an authenticator app). Console users without "
@@ -33,19 +31,16 @@ INTRO = (
 )
 
 
-def _load(aws, analysis) -> tuple[list[mfa.Candidate], list[str]]:  # noqa: ANN001
-    return mfa.candidate_users(aws, analysis), mfa.find_orphans(aws)
-
-
 class IamMfaScreen(SeedViewMixin, StepScreen):
     STEP_ID = "iam_user_mfa"
     CSS_PATH = "iam_mfa.tcss"
 
     def __init__(self) -> None:
         super().__init__()
-        self._enrollment: mfa.Enrollment | None = None
+        self._enrollment: mfa.Enrollment | None = None  # shown on this screen
+        self._holder = mfa.EnrollmentHolder()  # owns the device across worker threads
         self._orphans: list[str] = []
-        self._admin_plan: list[mfa.AdminAction] = []
+        self._admin: mfa.AdminSetup | None = None
 
     def compose_body(self) -> ComposeResult:
         with Vertical(id="orphans", classes="warning hidden"):
@@ -89,20 +84,10 @@ class IamMfaScreen(SeedViewMixin, StepScreen):
         self._reload()
 
     def on_unmount(self) -> None:
-        """Leaving mid-enrolment (another step, quit): delete the unassigned device. A
-        non-daemon thread, so that quitting waits for the call."""
-        enrollment = self._enrollment
-        if enrollment is not None and enrollment.active:
-            threading.Thread(target=self._cancel_quietly, args=(self.ctx.aws, enrollment),
-                             name="mfa-cleanup").start()
+        """Leaving (another step, quit): the holder deletes a device left unassigned, now
+        or when the call still in flight ends. A non-daemon thread, so quitting waits."""
+        threading.Thread(target=self._holder.close, args=(self.ctx.aws,), name="mfa-cleanup").start()
         self._enrollment = None
-
-    @staticmethod
-    def _cancel_quietly(aws, enrollment: mfa.Enrollment) -> None:  # noqa: ANN001
-        try:
-            mfa.cancel(aws, enrollment)
-        except WizardError as exc:
-            log.warning("cleanup on leaving the MFA step failed: %s", exc)
 
     # -- helpers ------------------------------------------------------------------------------
     def _say(self, text: str) -> None:
@@ -116,10 +101,10 @@ class IamMfaScreen(SeedViewMixin, StepScreen):
             self._field_error(field)
 
     def _reload(self) -> None:
-        self.run_aws(_load, self.ctx.aws, self.ctx.analysis, then=self._loaded, group="load")
+        self.run_aws(mfa.load_choices, self.ctx.aws, self.ctx.analysis, then=self._loaded, group="load")
 
-    def _loaded(self, result: tuple[list[mfa.Candidate], list[str]]) -> None:
-        users, self._orphans = result
+    def _loaded(self, result: mfa.MfaChoices) -> None:
+        users, self._orphans = result.candidates, result.orphans
         options = self.query_one("#users", OptionList)
         options.clear_options()
         options.add_options([Option(c.label, id=c.name) for c in users] or
@@ -138,7 +123,8 @@ class IamMfaScreen(SeedViewMixin, StepScreen):
     # -- orphans -------------------------------------------------------------------------------
     @on(Button.Pressed, "#delete-orphans")
     def _delete_orphans(self) -> None:
-        self.run_aws(mfa.delete_orphans, self.ctx.aws, list(self._orphans), then=self._orphans_deleted)
+        self.run_aws(mfa.delete_orphans, self.ctx.aws, list(self._orphans), then=self._orphans_deleted,
+                     write=True)
 
     def _orphans_deleted(self, deleted: list[str]) -> None:
         self.notify(f"Deleted {len(deleted)} unassigned device(s).")
@@ -177,34 +163,44 @@ class IamMfaScreen(SeedViewMixin, StepScreen):
             user_input.value = mfa.DEFAULT_ADMIN_USER
         names = self._names()
         if names:
-            self.run_aws(mfa.plan_admin_user, self.ctx.aws, names[0], then=self._admin_planned)
+            self.run_aws(mfa.plan_admin_setup, self.ctx.aws, names[0], then=self._admin_planned)
 
-    def _admin_planned(self, plan: list[mfa.AdminAction]) -> None:
-        if not plan:
+    def _admin_planned(self, setup: mfa.AdminSetup) -> None:
+        if setup.next is None:
             self._say("That user is already in the 'Admins' group with AdministratorAccess.")
             return
-        self._admin_plan = plan
-        self._next_admin_action(None)
+        self._admin = setup
+        self._next_admin_action()
 
-    def _next_admin_action(self, _result: object) -> None:
-        if not self._admin_plan:
-            user = self.query_one("#user", Input).value.strip()
-            self._say(f"Administrator user {user!r} is ready (group 'Admins', AdministratorAccess). "
+    def _next_admin_action(self) -> None:
+        setup = self._admin
+        if setup is None:
+            return
+        if setup.next is None:
+            self._admin = None
+            self._say(f"Administrator user {setup.user!r} is ready (group 'Admins', AdministratorAccess). "
                       "Now create its MFA device.")
             self._reload()
             return
-        action = self._admin_plan[0]
-        self.app.push_screen(Choice("Create the first administrator user", action.text,
+        self.app.push_screen(Choice("Create the first administrator user", setup.next.text,
                                     [("do", "Do it"), ("stop", "Stop here")], cancel="stop"),
                              self._admin_choice)
 
     def _admin_choice(self, choice: str | None) -> None:
-        if choice != "do":
-            self._say(f"Stopped: {len(self._admin_plan)} action(s) not made.")
-            self._admin_plan = []
+        setup = self._admin
+        if setup is None or setup.next is None:
             return
-        action = self._admin_plan.pop(0)
-        self.run_aws(mfa.execute_admin_action, self.ctx.aws, action, then=self._next_admin_action)
+        if choice != "do":
+            self._admin = None
+            self._say(f"Stopped: {setup.stop()} action(s) not made.")
+            return
+        action = setup.next
+
+        def made(_result: None) -> None:
+            setup.made(action)
+            self._next_admin_action()
+
+        self.run_aws(mfa.execute_admin_action, self.ctx.aws, action, then=made, write=True)
 
     # -- enrolment -------------------------------------------------------------------------------
     @on(Button.Pressed, "#start")
@@ -214,30 +210,40 @@ class IamMfaScreen(SeedViewMixin, StepScreen):
             return
         self.query_one("#start", Button).disabled = True
         self._say("")
-        self.run_aws(mfa.start_enrollment, self.ctx.aws, *names,
-                     account_id=self.ctx.identity.account_id, then=self._started)
+        self.run_aws(self._holder.start, self.ctx.aws, *names, account_id=self.ctx.identity.account_id,
+                     then=self._started, write=True)
 
-    def on_aws_error(self, error: BaseException | None) -> None:
+    def error_handlers(self) -> Mapping[type[WizardError], ErrorHandler]:
+        return {WizardError: self._failed, CodeRejected: self._codes_rejected,
+                AlreadyExistsError: self._name_taken}
+
+    def _failed(self, _error: WizardError) -> None:
         self.query_one("#start", Button).disabled = False
         self.query_one("#submit", Button).disabled = False
-        if isinstance(error, CodeRejected):
-            self.clear_error()
-            self._field_error(error.field or "code1", mfa.rejection_text(error))
-            if error.retry_after:
-                submit = self.query_one("#submit", Button)
-                submit.disabled = True
-                self.set_timer(error.retry_after, lambda: setattr(submit, "disabled", False))
-        elif isinstance(error, AlreadyExistsError) and self._enrollment is None:
-            device = self.query_one("#device-name", Input).value.strip() or \
-                self.query_one("#user", Input).value.strip()
-            self._field_error("device-name", "A virtual MFA device with this name already exists.")
-            self.run_aws(mfa.free_device_name, self.ctx.aws, device, then=self._offer_name)
-        elif self._enrollment is not None and not self._enrollment.active:
+        if self._enrollment is not None and not self._enrollment.active:
             gone = self._enrollment  # complete() dropped the seed (and deleted the device)
             self._finish_enrolment()
             if gone.deleted:
                 self._say(f"The device {gone.serial} was deleted so that none is left unassigned. "
                           "Remove its entry from the authenticator app and start again.")
+
+    def _codes_rejected(self, error: WizardError) -> bool:
+        assert isinstance(error, CodeRejected)
+        self._failed(error)
+        self._field_error(error.field or "code1", mfa.rejection_text(error))
+        if error.retry_after:
+            submit = self.query_one("#submit", Button)
+            submit.disabled = True
+            self.set_timer(error.retry_after, lambda: setattr(submit, "disabled", False))
+        return True  # shown under the code fields, not in the error panel
+
+    def _name_taken(self, error: WizardError) -> None:
+        self._failed(error)
+        if self._enrollment is None:
+            device = self.query_one("#device-name", Input).value.strip() or \
+                self.query_one("#user", Input).value.strip()
+            self._field_error("device-name", "A virtual MFA device with this name already exists.")
+            self.run_aws(mfa.free_device_name, self.ctx.aws, device, then=self._offer_name)
 
     def _offer_name(self, other: str) -> None:
         def chosen(choice: str | None) -> None:
@@ -300,10 +306,11 @@ class IamMfaScreen(SeedViewMixin, StepScreen):
         code1, code2 = self.query_one("#code1", Input), self.query_one("#code2", Input)
         values = code1.value, code2.value
         code1.value = code2.value = ""
-        self.run_aws(mfa.complete, self.ctx.aws, self._enrollment, *values, then=self._completed)
+        self.run_aws(self._holder.complete, self.ctx.aws, self._enrollment, *values, then=self._completed,
+                     write=True)
 
     def _completed(self, evidence: dict) -> None:
-        self.record(Status.DONE, evidence=evidence, source="aws")
+        self.change(Status.DONE, evidence=evidence, source="aws")
         self._finish_enrolment()
         self._say(f"Done: MFA device {evidence['serial']} is enabled for {evidence['user']} "
                   "(seen with iam:ListMFADevices). The secret key was dropped from memory.")
@@ -312,7 +319,8 @@ class IamMfaScreen(SeedViewMixin, StepScreen):
     @on(Button.Pressed, "#cancel")
     def _cancel(self) -> None:
         if self._enrollment is not None and self._enrollment.active:
-            self.run_aws(mfa.cancel, self.ctx.aws, self._enrollment, then=self._cancelled)
+            self.run_aws(self._holder.cancel, self.ctx.aws, self._enrollment, then=self._cancelled,
+                         write=True)
 
     def _cancelled(self, _result: object) -> None:
         serial = self._enrollment.serial if self._enrollment else ""

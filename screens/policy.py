@@ -4,6 +4,8 @@ show the diff, apply it, and read it back. The logic lives in wizard.policy."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal
@@ -12,8 +14,9 @@ from rich.table import Table
 from rich.text import Text
 from textual.widgets import Button, Checkbox, Input, Label, Static
 
-from screens.base import StepScreen
+from screens.base import ErrorHandler, StepScreen
 from wizard.checklist import Status
+from wizard.errors import WizardError
 from wizard.policy import (
     EXPIRY_VIEWS,
     FIELD,
@@ -208,17 +211,23 @@ class PolicyScreen(StepScreen):
         self.query_one("#apply", Button).disabled = True
         self.query_one("#result", Static).update("Applying (iam:UpdateAccountPasswordPolicy) …")
         self.run_aws(apply_policy, self.ctx.aws, proposed, self._current, confirmed,
-                     then=self._applied, group="policy")
+                     then=self._applied, write=True)
 
     def _applied(self, evidence: dict) -> None:
-        self.record(Status.DONE, evidence=evidence, source="aws")
+        self.change(Status.DONE, evidence=evidence, source="aws")
         self.query_one("#result", Static).update(
             "Applied and verified: the policy read back from AWS matches every field.")
         applied = Policy.from_api(evidence["after"])
         self._show(applied, applied)
 
-    def on_aws_error(self, error: BaseException | None) -> None:
+    def error_handlers(self) -> Mapping[type[WizardError], ErrorHandler]:
+        return {WizardError: self._failed, ReadBackMismatch: self._mismatch}
+
+    def _failed(self, _error: WizardError) -> None:
         self.query_one("#apply", Button).disabled = not self._loaded
         self.query_one("#result", Static).update("")
-        if isinstance(error, ReadBackMismatch):
-            self.record(Status.FAILED, evidence=error.evidence, source="aws", error=error.message)
+
+    def _mismatch(self, error: WizardError) -> None:
+        assert isinstance(error, ReadBackMismatch)
+        self._failed(error)
+        self.change(Status.FAILED, evidence=error.evidence, source="aws", error=error.message)

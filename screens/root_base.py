@@ -8,6 +8,7 @@ steps AWS can see, CONFIRMED on steps no API can see); "Skip…" (SKIPPED with a
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from textual import on
@@ -17,11 +18,13 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
 from screens.base import StepScreen
-from wizard.checklist import Status, verdict
+from wizard.aws import AwsAccess
+from wizard.checklist import Status, StepRecord, verdict
 from wizard.errors import InputError
 from wizard.rootchecks import ROOT_STEPS, RootStep, validate_note, validate_reason
 from wizard.rootflow import describe_evidence
-from wizard.verify import VERIFIERS
+from wizard.steps import SIMULATABLE
+from wizard.verify import VERIFIERS, Seen
 
 
 def plain(content: str = "", **kwargs: Any) -> Static:
@@ -76,6 +79,7 @@ class RootStepScreen(StepScreen):
 
     CSS_PATH = "root.tcss"
     CONSOLE_LABEL = "I did this in the console"
+    CONSOLE_NOTE = ""  # the note an operator confirmation gets when none was typed
 
     @property
     def guide(self) -> RootStep:
@@ -97,12 +101,9 @@ class RootStepScreen(StepScreen):
 
     def compose_guidance(self) -> ComposeResult:
         g = self.guide
-        if self.ctx.sandbox is not None:
-            from wizard.sandbox import SIMULATABLE
-
-            if self.STEP_ID in SIMULATABLE:
-                yield plain("SANDBOX: press F6 to simulate the console action",
-                            id="sandbox-hint", classes="sandbox-hint")
+        if self.ctx.sandbox is not None and self.STEP_ID in SIMULATABLE:
+            yield plain("SANDBOX: press F6 to simulate the console action",
+                        id="sandbox-hint", classes="sandbox-hint")
         yield plain(g.title, id="root-title", classes="root-title")
         yield plain(g.why, id="why", classes="why")
         yield plain(f"Console:  {g.console_path}\nLink:     {g.link}", id="console-path",
@@ -147,7 +148,8 @@ class RootStepScreen(StepScreen):
         """Hook: first read of what AWS shows (no outcome is recorded). API steps run
         their verifier and show its result."""
         if self.verifiable:
-            self.run_aws(self.read_verdict, then=lambda r: self.show_result(*r, recorded=False))
+            self.run_aws(self.read_verdict, *self._reading(),
+                         then=lambda seen: self.show_result(seen, recorded=False))
 
     # -- field errors ------------------------------------------------------------------
     def field_problem(self, field_id: str, message: str) -> None:
@@ -171,22 +173,27 @@ class RootStepScreen(StepScreen):
             return None
 
     # -- verification --------------------------------------------------------------------
-    def read_verdict(self) -> tuple[bool, dict[str, Any]]:
-        """Runs in a worker: (verified, evidence) from a fresh AWS read."""
-        return VERIFIERS[self.STEP_ID](self.ctx.aws, self.ctx.checklist.step(self.STEP_ID))
+    def _reading(self) -> tuple[AwsAccess, StepRecord]:
+        """A verifier's inputs, captured on the UI thread (a copy of the step's record)."""
+        return self.ctx.aws, copy.deepcopy(self.ctx.checklist.step(self.STEP_ID))
+
+    @staticmethod
+    def read_verdict(aws: AwsAccess, rec: StepRecord) -> Seen:
+        """Runs in a worker: what a fresh AWS read shows of the step's result."""
+        return VERIFIERS[rec.id](aws, rec)
 
     def verify(self) -> None:
-        self.run_aws(self.read_verdict, then=lambda r: self.apply_verdict(*r))
+        self.run_aws(self.read_verdict, *self._reading(), then=self.apply_verdict)
 
-    def apply_verdict(self, ok: bool, evidence: dict[str, Any]) -> None:
+    def apply_verdict(self, seen: Seen) -> None:
         """Record what a verification saw (see wizard.checklist.verdict): DONE only when
         AWS shows the result; nothing is claimed for a step nobody said was done."""
-        status, error = verdict(self.ctx.checklist.step(self.STEP_ID).status, ok)
-        recorded = status is not None and self.record(status, evidence=evidence, source="aws", error=error)
-        self.show_result(ok, evidence, recorded=recorded)
+        status, error = verdict(self.ctx.checklist.step(self.STEP_ID).status, seen.ok)
+        recorded = status is not None and self.change(status, evidence=seen.evidence, source="aws", error=error)
+        self.show_result(seen, recorded=recorded)
 
-    def show_result(self, ok: bool, evidence: dict[str, Any], *, recorded: bool) -> None:
-        seen = describe_evidence(evidence)
+    def show_result(self, result: Seen, *, recorded: bool) -> None:
+        ok, seen = result.ok, describe_evidence(result.evidence)
         if ok:
             text = f"AWS shows: {seen}." + (" Verified: done." if recorded else
                                              " Press Verify to record it as verified.")
@@ -214,6 +221,7 @@ class RootStepScreen(StepScreen):
         note = self.note()
         if note is None:
             return
+        note = note or self.CONSOLE_NOTE
         try:
             evidence = self.confirm_evidence()
         except InputError as err:
@@ -221,9 +229,9 @@ class RootStepScreen(StepScreen):
             return
         if self.verifiable and self.can_verify():
             # The operator says it is done; only AWS can make it "done".
-            if self.record(Status.WAITING, evidence=evidence, source="operator", note=note):
+            if self.change(Status.WAITING, evidence=evidence, source="operator", note=note):
                 self.verify()
-        elif self.record(Status.CONFIRMED, evidence=evidence, source="operator", note=note):
+        elif self.change(Status.CONFIRMED, evidence=evidence, source="operator", note=note):
             self.show_info("Confirmed by you (not verifiable by API).", ok=True)
 
     def can_verify(self) -> bool:
@@ -240,7 +248,7 @@ class RootStepScreen(StepScreen):
 
     def _skipped(self, reason: str | None) -> None:
         if reason:
-            self.record(Status.SKIPPED, reason=reason)
+            self.change(Status.SKIPPED, reason=reason)
             self.show_info(f"Skipped: {reason}")
 
     # -- sandbox ----------------------------------------------------------------------------

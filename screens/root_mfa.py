@@ -1,6 +1,7 @@
-"""Root user MFA: console-only. The screen explains the console path, can check the
-secret key the console shows (QR for a backup authenticator, two codes), and verifies
-the result through iam:GetAccountSummary (AccountMFAEnabled = 1)."""
+"""Root user MFA: console-only. A root step like the others (guidance, verify through
+iam:GetAccountSummary (AccountMFAEnabled = 1), operator confirmation, skip with a reason),
+which can also check the secret key the console shows (QR for a backup authenticator,
+two codes)."""
 
 from __future__ import annotations
 
@@ -9,17 +10,13 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Label, Static
 
-from screens.base import StepScreen
-from screens.seed_view import SeedViewMixin, code_fields
 from screens.qr_widget import QrCode
-from wizard import mfa, verify
-from wizard.checklist import Status, verdict
+from screens.root_base import RootStepScreen, plain
+from screens.seed_view import SeedViewMixin, code_fields
+from wizard import mfa
 from wizard.errors import InputError
 from wizard.qr import qr_matrix
-from wizard.rootchecks import ROOT_STEPS, validate_reason
 from wizard.totp import SUBMIT_ADVICE, CodeRejected
-
-STEP = ROOT_STEPS["root_mfa"]
 EXTRA = (
     "In the console: Assign MFA device → type a device name → Authenticator app → Show QR "
     "code (or Show secret key) → type two consecutive codes → Add MFA.\n"
@@ -27,7 +24,8 @@ EXTRA = (
     "eight devices for root: add a second one (another key, or a backup authenticator "
     "with the same secret key) and keep it somewhere safe. Root MFA is mandatory for every "
     "account type; the console allows skipping it for 35 days at most, then sign-in stops "
-    "until a device is registered."
+    "until a device is registered. The credential report's <root_account> mfa_active "
+    "follows once the report is regenerated."
 )
 PASTE_HELP = (
     "Optional: while the console shows the secret key, paste it here. The wizard checks it, "
@@ -37,25 +35,21 @@ PASTE_HELP = (
 )
 
 
-class RootMfaScreen(SeedViewMixin, StepScreen):
+class RootMfaScreen(SeedViewMixin, RootStepScreen):
+    """A root step (guidance, Verify, "I did this in the console", Skip… from the shared
+    base) with the optional check of the secret key the console shows."""
+
     STEP_ID = "root_mfa"
-    CSS_PATH = "root_mfa.tcss"
+    CSS_PATH = ["root.tcss", "root_mfa.tcss"]
+    CONSOLE_NOTE = "operator: MFA assigned in the console"
 
     def __init__(self) -> None:
         super().__init__()
         self._key: mfa.PastedKey | None = None
 
-    def compose_body(self) -> ComposeResult:
-        yield Static(STEP.why, classes="help")
-        yield Static(f"Console: {STEP.console_path}\nLink: {STEP.link}", id="console-path")
-        yield Static("\n".join(f"{i}. {a}" for i, a in enumerate(STEP.actions, 1)), id="actions")
-        yield Static(EXTRA, classes="help")
-        yield Static(f"Verified by {STEP.verify_api}. {STEP.cis}", classes="help")
-        yield Static("", id="aws-state")
-        with Horizontal(classes="buttons"):
-            yield Button("Verify with AWS", id="verify", variant="primary")
-            yield Button("I did it in the console", id="did-it")
-        yield Static(PASTE_HELP, classes="help")
+    def compose_step(self) -> ComposeResult:
+        yield plain(EXTRA, classes="help")
+        yield plain(PASTE_HELP, classes="help")
         yield Label("Secret key from the console")
         yield Input(id="secret", password=True, placeholder="paste the secret key")
         yield Static("", id="secret-error", classes="field-error")
@@ -72,63 +66,9 @@ class RootMfaScreen(SeedViewMixin, StepScreen):
                 yield Button("Forget the key", id="forget")
             yield Static("", id="backup-result")
         yield Static("", id="key-result")
-        yield Label("Skip this step (reason)")
-        yield Input(id="reason", placeholder="why root MFA is not set up now")
-        yield Static("", id="reason-error", classes="field-error")
-        with Horizontal(classes="buttons"):
-            yield Button("Skip (with reason)", id="skip")
-
-    def on_mount(self) -> None:
-        super().on_mount()
-        self._verify()
 
     def on_unmount(self) -> None:
         self._forget(ui=False)
-
-    def on_simulated(self) -> None:
-        self._verify()
-
-    # -- verification -----------------------------------------------------------------------
-    def _verify(self, note: str | None = None) -> None:
-        self.run_aws(verify.root_mfa, self.ctx.aws, then=lambda result: self._verified(result, note))
-
-    def _verified(self, result: tuple[bool, dict], note: str | None) -> None:
-        ok, evidence = result
-        shown = evidence.get("AccountMFAEnabled", 0)
-        status, error = verdict(self.ctx.checklist.step(self.STEP_ID).status, ok)
-        if status is not None:
-            self.record(status, evidence=evidence, source="aws", note=note, error=error)
-        state = self.query_one("#aws-state", Static)
-        if ok:
-            state.update("AWS shows MFA on the root user (AccountMFAEnabled = 1): done. The credential "
-                         "report's <root_account> mfa_active follows once the report is regenerated.")
-        elif status == Status.WAITING:
-            state.update(f"AWS does not show root MFA yet (AccountMFAEnabled = {shown}): waiting for "
-                         "verification. Assign the device in the console, then verify again.")
-        else:
-            state.update(f"AWS shows no MFA on the root user (AccountMFAEnabled = {shown}).")
-
-    @on(Button.Pressed, "#verify")
-    def _verify_pressed(self) -> None:
-        self._verify()
-
-    @on(Button.Pressed, "#did-it")
-    def _did_it(self) -> None:
-        """The operator's word makes the step WAITING; only AWS can make it DONE."""
-        note = "operator: MFA assigned in the console"
-        self.record(Status.WAITING, note=note)
-        self._verify(note=note)
-
-    @on(Button.Pressed, "#skip")
-    def _skip(self) -> None:
-        field = self.query_one("#reason", Input)
-        try:
-            reason = validate_reason(field.value)
-        except InputError as exc:
-            self.query_one("#reason-error", Static).update(exc.message)
-            return
-        self.query_one("#reason-error", Static).update("")
-        self.record(Status.SKIPPED, reason=reason)
 
     # -- the pasted key -------------------------------------------------------------------------
     @on(Input.Submitted, "#secret")
@@ -138,7 +78,7 @@ class RootMfaScreen(SeedViewMixin, StepScreen):
         try:
             key = mfa.PastedKey(field.value, self.ctx.identity.account_id)
         except InputError as exc:
-            error.update(str(exc))
+            self.field_problem("secret", str(exc))
             return
         finally:
             field.value = ""
@@ -172,7 +112,7 @@ class RootMfaScreen(SeedViewMixin, StepScreen):
         try:
             self._key.check.check(code1.value, code2.value)
         except CodeRejected as exc:
-            self.query_one(f"#{exc.field or 'code1'}-error", Static).update(mfa.rejection_text(exc))
+            self.field_problem(exc.field or "code1", mfa.rejection_text(exc))
             if exc.retry_after:
                 button = self.query_one("#check-codes", Button)
                 button.disabled = True
@@ -183,7 +123,7 @@ class RootMfaScreen(SeedViewMixin, StepScreen):
         self._forget()
         self.query_one("#key-result", Static).update(
             "Both codes match the key: the app is set up correctly. Now type two consecutive codes "
-            "into the console (MFA code 1 and 2) and submit at once, then press Verify with AWS. "
+            "into the console (MFA code 1 and 2) and submit at once, then press Verify. "
             "The key was dropped from memory.")
 
     @on(Button.Pressed, "#forget")

@@ -31,7 +31,7 @@ class SecurityQuestionsScreen(RootStepScreen):
     @on(Button.Pressed, "#retired")
     def _retired(self) -> None:
         note = self.note()
-        if note is not None and self.record(
+        if note is not None and self.change(
                 Status.RETIRED, source="operator", note=note,
                 evidence={"retired_by_aws_on": SECURITY_QUESTIONS_RETIRED_ON,
                           "reference": self.guide.link}):
@@ -40,7 +40,7 @@ class SecurityQuestionsScreen(RootStepScreen):
     @on(Button.Pressed, "#reviewed")
     def _reviewed(self) -> None:
         note = self.note()
-        if note is not None and self.record(
+        if note is not None and self.change(
                 Status.CONFIRMED, source="operator", note=note,
                 evidence={"security_questions_reviewed": True}):
             self.show_info("Recorded: the account still has security questions and you reviewed them.",

@@ -53,7 +53,7 @@ class SeedViewMixin:
         registers @on handlers defined on widget classes, not on a plain mixin)."""
         held = self._active_seed()
         if held is not None:
-            self.run_aws(held.backup, then=self._backed_up, group="keyring")  # type: ignore[attr-defined]
+            self.run_aws(held.backup, then=self._backed_up, write=True)  # type: ignore[attr-defined]
 
     def _backed_up(self, result) -> None:  # noqa: ANN001
         self.query_one("#backup-result", Static).update(  # type: ignore[attr-defined]

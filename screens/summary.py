@@ -10,7 +10,7 @@ from textual.containers import Horizontal
 from textual.widgets import Button, DataTable, Input, Static
 
 from screens.base import StepScreen
-from wizard.checklist import STATUS_LABELS, STEPS_BY_ID, iso, utcnow
+from wizard.checklist import STATUS_LABELS, STEPS_BY_ID, utcnow
 from wizard.errors import WizardError
 from wizard.record import build_record, render, write_export
 
@@ -45,9 +45,11 @@ class SummaryScreen(StepScreen):
         stamp = utcnow().strftime("%Y%m%dT%H%M%SZ")
         self.query_one("#export-path", Input).value = str(
             self.ctx.store.folder / f"rootwizard-record-{cl.account_id}-{stamp}.json")
-        if not self.ctx.store.read_only and cl.finished_at is None and done == total:
-            cl.finished_at = iso(utcnow())
-            self.ctx.save()
+        try:
+            self.ctx.finish()
+        except (WizardError, OSError) as exc:  # e.g. a full disk: said, not a crash
+            self.show_error(f"Not saved: {exc}. The session is as it was before this screen opened; "
+                            "export the record, or free space and open the summary again.")
 
     @on(Button.Pressed, "#export-json")
     def _json(self) -> None:

@@ -18,8 +18,8 @@ async def test_quit_in_the_middle_and_resume(make_app, tmp_path):
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(app, pilot)
-        assert app.record("root_password", Status.CONFIRMED, note="changed in the console", source="operator")
-        assert app.record("contact_info", Status.SKIPPED, reason="finance owns it")
+        assert app.change_step("root_password", Status.CONFIRMED, note="changed in the console", source="operator")
+        assert app.change_step("contact_info", Status.SKIPPED, reason="finance owns it")
         await pilot.press("ctrl+q")
     saved = SessionStore(tmp_path / "state", ACCOUNT).load()
     assert saved.step("root_password").status == Status.CONFIRMED
@@ -42,7 +42,7 @@ async def test_resume_flag_resumes_without_asking_and_reverifies(make_app, tmp_p
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(app, pilot)
         # A step whose evidence came from AWS but that AWS no longer shows: set back on resume.
-        app.record("root_mfa", Status.DONE, evidence={"AccountMFAEnabled": 1}, source="aws")
+        app.change_step("root_mfa", Status.DONE, evidence={"AccountMFAEnabled": 1}, source="aws")
     app2 = make_app(resume=True)
     async with app2.run_test(size=(120, 40)) as pilot:
         await settle(app2, pilot)
@@ -95,7 +95,7 @@ async def test_second_wizard_is_told_the_session_is_in_use(make_app, tmp_path):
             await settle(app, pilot)
             assert app.ctx.store.read_only
             assert "READ-ONLY" in str(app.screen.query_one("#banner").render())
-            assert not app.record("root_password", Status.CONFIRMED)
+            assert not app.change_step("root_password", Status.CONFIRMED)
         assert not holder.path.exists()  # read-only: nothing written
     finally:
         holder.unlock()
@@ -105,7 +105,7 @@ async def test_resume_keeps_a_waiting_step_waiting(make_app):
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(app, pilot)
-        app.record("root_mfa", Status.WAITING, evidence={"AccountMFAEnabled": 0}, source="aws")
+        app.change_step("root_mfa", Status.WAITING, evidence={"AccountMFAEnabled": 0}, source="aws")
     app2 = make_app(resume=True)
     async with app2.run_test(size=(120, 40)) as pilot:
         await settle(app2, pilot)

@@ -35,7 +35,7 @@ async def test_guidance_and_current_state(make_app):
         for text in ("Assign MFA device", "Show secret key", "https://console.aws.amazon.com/iam/home#/security_credentials",
                      "passkey", "eight devices", "35 days", "email and phone"):
             assert text in body
-        assert "AccountMFAEnabled = 0" in text_of(screen, "#aws-state")
+        assert "AccountMFAEnabled = 0" in text_of(screen, "#verify-result")
         assert status(app).status == Status.PENDING  # looking is not a claim
 
 
@@ -45,8 +45,8 @@ async def test_verify_without_mfa_claims_nothing_and_says_what_aws_showed(make_a
         screen = await open_step(app, pilot)
         await press(app, pilot, screen, "#verify")
         assert status(app).status == Status.PENDING
-        assert "AccountMFAEnabled = 0" in text_of(screen, "#aws-state")
-        await press(app, pilot, screen, "#did-it")  # the operator's word: waiting, with what AWS showed
+        assert "AccountMFAEnabled = 0" in text_of(screen, "#verify-result")
+        await press(app, pilot, screen, "#console-done")  # the operator's word: waiting, with what AWS showed
         rec = status(app)
         assert rec.status == Status.WAITING and rec.evidence_source == "aws"
         assert rec.evidence["AccountMFAEnabled"] == 0
@@ -57,7 +57,7 @@ async def test_operator_word_is_waiting_never_done(make_app):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_step(app, pilot)
-        await press(app, pilot, screen, "#did-it")
+        await press(app, pilot, screen, "#console-done")
         rec = status(app)
         assert rec.status == Status.WAITING and "operator" in rec.note
 
@@ -79,11 +79,13 @@ async def test_skip_needs_a_reason(make_app):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_step(app, pilot)
-        await press(app, pilot, screen, "#skip")
-        assert "Give a reason" in text_of(screen, "#reason-error")
+        await press(app, pilot, screen, "#skip")  # the shared skip dialog of the root steps
+        dialog = app.screen
+        await press(app, pilot, dialog, "#skip-confirm")
+        assert "Give a reason" in text_of(dialog, "#skip-reason-error")
         assert status(app).status == Status.PENDING
-        screen.query_one("#reason").value = "root is managed by the organization"
-        await press(app, pilot, screen, "#skip")
+        dialog.query_one("#skip-reason").value = "root is managed by the organization"
+        await press(app, pilot, dialog, "#skip-confirm")
         assert status(app).status == Status.SKIPPED and status(app).reason.startswith("root is managed")
 
 
@@ -130,7 +132,7 @@ async def test_sandbox_simulated_console_action_is_verified(make_app):
         await pilot.press("f6")
         await settle(app, pilot)
         assert status(app).status == Status.DONE
-        assert "AccountMFAEnabled = 1" in text_of(screen, "#aws-state")
+        assert "AccountMFAEnabled = 1" in text_of(screen, "#verify-result")
 
 
 @pytest.mark.parametrize("field", ["#secret"])
@@ -142,7 +144,7 @@ async def test_key_never_reaches_the_session(make_app, tmp_path, field):
         screen = await open_step(app, pilot)
         screen.query_one(field).value = KEY
         await press(app, pilot, screen, "#check-key")
-        await press(app, pilot, screen, "#did-it")
+        await press(app, pilot, screen, "#console-done")
         assert status(app).status == Status.WAITING
     forms = secret_forms(KEY)
     for path in (tmp_path / "state").rglob("*"):

@@ -13,6 +13,8 @@ from typing import Any
 
 from wizard import __version__
 from wizard.errors import InputError
+from wizard.steps import STEPS, STEPS_BY_ID, Caller  # noqa: F401  (STEPS_BY_ID re-exported)
+from wizard.steps import step_order as _registry_order
 
 
 class Status(StrEnum):
@@ -38,27 +40,8 @@ STATUS_LABELS = {
 CLOSED = {Status.DONE, Status.CONFIRMED, Status.SKIPPED, Status.RETIRED}
 
 
-@dataclass(frozen=True)
-class StepDef:
-    id: str
-    title: str
-
-
-STEP_DEFS: tuple[StepDef, ...] = (
-    StepDef("connect", "Connect to the account"),
-    StepDef("credential_report", "Credential report"),
-    StepDef("password_policy", "IAM password policy"),
-    StepDef("contact_info", "Account contact and recovery information"),
-    StepDef("root_mfa", "Root user MFA"),
-    StepDef("root_access_keys", "Root access keys"),
-    StepDef("root_password", "Root password"),
-    StepDef("alternate_contacts", "Alternate contacts"),
-    StepDef("security_questions", "Security challenge questions"),
-    StepDef("root_usage", "Root usage and root-only tasks"),
-    StepDef("iam_user_mfa", "Virtual MFA for an IAM user"),
-    StepDef("summary", "Summary and completion record"),
-)
-STEPS_BY_ID = {s.id: s for s in STEP_DEFS}
+# The steps are declared in wizard.steps; the checklist walks them in that order.
+STEP_DEFS = STEPS
 
 
 def verdict(current: Status, seen: bool) -> tuple[Status | None, str]:
@@ -75,13 +58,9 @@ def verdict(current: Status, seen: bool) -> tuple[Status | None, str]:
 
 
 def step_order(caller_is_root: bool) -> list[str]:
-    """Step ids in walking order. When the wizard runs on root access keys, deleting
-    them ends its own session, so that step goes last (just before the summary)."""
-    ids = [s.id for s in STEP_DEFS]
-    if caller_is_root:
-        ids.remove("root_access_keys")
-        ids.insert(ids.index("summary"), "root_access_keys")
-    return ids
+    """Step ids in walking order (see wizard.steps.step_order): when the wizard runs on
+    root access keys, deleting them ends its own session, so that step goes last."""
+    return _registry_order(Caller.root(caller_is_root))
 
 
 def utcnow() -> datetime:
@@ -143,8 +122,12 @@ class Checklist:
     def caller_is_root(self) -> bool:
         return self.caller_arn.endswith(":root")
 
+    @property
+    def caller(self) -> Caller:
+        return Caller(account_id=self.account_id, arn=self.caller_arn)
+
     def order(self) -> list[str]:
-        return step_order(self.caller_is_root)
+        return _registry_order(self.caller)
 
     def step(self, step_id: str) -> StepRecord:
         return self.steps[step_id]

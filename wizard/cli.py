@@ -210,7 +210,7 @@ COMMANDS = {
     "export": cmd_export,
     "audit": "wizard.audit:cli_audit",
     "password-policy": "wizard.policy_cli:cli_password_policy",
-    "mfa enroll": "wizard.mfa:cli_enroll",
+    "mfa enroll": "wizard.mfa_cli:cli_enroll",
 }
 
 

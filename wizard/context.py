@@ -4,15 +4,18 @@ screens hold one of these and call into it."""
 
 from __future__ import annotations
 
+import copy
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from wizard.aws import AwsAccess, Identity
-from wizard.checklist import Checklist, Status
+from wizard.checklist import Checklist, Status, iso, utcnow, verdict
 from wizard.errors import SessionError
 from wizard.session import SessionStore
+from wizard.verify import Seen, reverify
 
 log = logging.getLogger("rootwizard.session")
 
@@ -24,6 +27,23 @@ class OpenResult:
     checklist: Checklist | None = None   # a saved session that can be resumed
     locked: bool = False                 # another running wizard holds it
     problem: str = ""                    # the saved file is unreadable (moved aside on request)
+
+
+@dataclass(frozen=True)
+class Connection:
+    """What connect_checked() found: who is calling, and the clock's offset from AWS's."""
+
+    identity: Identity
+    clock_skew: float | None
+
+
+@dataclass(frozen=True)
+class Reverified:
+    """What re-verifying a resumed session changed: steps AWS no longer shows (set back to
+    pending), and steps it would not show this caller (left as they were)."""
+
+    lost: tuple[str, ...] = ()
+    unknown: tuple[str, ...] = ()
 
 
 @dataclass
@@ -53,6 +73,11 @@ class WizardContext:
             self.sandbox = start_sandbox()
             self.aws.settings = self.sandbox.connection_settings(max_attempts=self.aws.settings.max_attempts)
         return self.aws.identity()
+
+    def connect_checked(self) -> Connection:
+        """Blocking: connect() and measure the clock's skew against AWS (TOTP needs it)."""
+        identity = self.connect()
+        return Connection(identity, self.aws.clock_skew())
 
     def open_session(self, identity: Identity) -> OpenResult:
         self.identity = identity
@@ -100,6 +125,29 @@ class WizardContext:
                 if rec.evidence_source == "aws" and rec.status in (Status.DONE, Status.WAITING)
                 and sid != "connect"]
 
+    def read_reverify(self) -> dict[str, Seen | None]:
+        """Blocking (run it in a worker): re-read AWS for every step whose evidence came
+        from AWS. None: AWS would not show that step to this caller."""
+        assert self.checklist is not None
+        return reverify(self.aws, [self.checklist.step(s) for s in self.steps_to_reverify()])
+
+    def apply_reverify(self, results: dict[str, Seen | None]) -> Reverified:
+        """Record what read_reverify() saw (wizard.checklist.verdict), one saved change per
+        step; a failed save raises (the steps before it stay saved)."""
+        assert self.checklist is not None
+        lost, unknown = [], []
+        for sid, seen in results.items():
+            rec = self.checklist.step(sid)
+            if seen is None:
+                unknown.append(sid)
+                continue
+            status, error = verdict(rec.status, seen.ok)
+            if status == Status.PENDING:
+                lost.append(sid)
+            if status is not None:
+                self.change(sid, status, evidence=seen.evidence, source="aws", note=rec.note, error=error)
+        return Reverified(tuple(lost), tuple(unknown))
+
     # -- changes -----------------------------------------------------------------------------
     def save(self) -> None:
         assert self.store is not None and self.checklist is not None
@@ -107,23 +155,42 @@ class WizardContext:
             return
         self.store.save(self.checklist)
 
-    def record(self, step_id: str, status: Status, **kwargs: Any) -> None:
-        """Change a step and save the session at once (raises on a failed save; the
-        in-memory change is rolled back so screen and file never disagree)."""
+    def change(self, step_id: str, status: Status, *, also: Callable[[Checklist], object] | None = None,
+               **kwargs: Any) -> None:
+        """The one door for a step's change: set it (and make ``also``'s change of the
+        checklist, e.g. keep report findings) and save the session at once. On a failed
+        save the whole checklist is put back as it was (screen and file never disagree)
+        and the error is raised."""
+        def apply(cl: Checklist) -> None:
+            if also is not None:
+                also(cl)
+            cl.set_status(step_id, status, by=self.identity.arn if self.identity else None, **kwargs)
+
+        self._saved_change(apply)
+        log.info("step %s -> %s", step_id, status.value)
+
+    def finish(self) -> bool:
+        """The summary: when every step is closed, stamp the session finished (once) and
+        save it. True when it was stamped now; raises (and undoes the stamp) on a failed save."""
+        assert self.checklist is not None and self.store is not None
+        done, total = self.checklist.progress()
+        if self.store.read_only or self.checklist.finished_at is not None or done != total:
+            return False
+        self._saved_change(lambda cl: setattr(cl, "finished_at", iso(utcnow())))
+        return True
+
+    def _saved_change(self, apply: Callable[[Checklist], object]) -> None:
         assert self.checklist is not None and self.store is not None
         if self.store.read_only:
             raise SessionError("This session is open read-only: another wizard holds it.",
                                hint="Close the other wizard to make changes.")
-        before = self.checklist.to_json()
-        self.checklist.set_status(step_id, status, by=self.identity.arn if self.identity else None, **kwargs)
+        before = copy.deepcopy(self.checklist)
         try:
+            apply(self.checklist)
             self.save()
-        except Exception:
-            restored = Checklist.from_json(before)
-            self.checklist.steps = restored.steps
-            self.checklist.updated_at = restored.updated_at
+        except BaseException:
+            self.checklist.__dict__.update(before.__dict__)
             raise
-        log.info("step %s -> %s", step_id, status.value)
 
     def close(self) -> None:
         if self.store is not None:

@@ -109,3 +109,13 @@ class InvalidCodeError(AwsError):
 
 class UnsupportedError(AwsError):
     """The endpoint does not implement the API (e.g. a local emulator)."""
+
+
+class UnexpectedError(WizardError):
+    """A failure the app has no type for (a bug, or an exception a library raised that
+    wizard.aws does not translate). The screen says so; ``cause`` goes to the log only."""
+
+    def __init__(self, cause: BaseException) -> None:
+        super().__init__(f"Unexpected error: {type(cause).__name__}.",
+                         hint="Retry; details are in --log-file.")
+        self.cause = cause

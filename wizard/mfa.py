@@ -1,5 +1,5 @@
 """Virtual MFA for an IAM user, by API: the one flow behind the TUI step and
-``rootwizard mfa enroll``.
+``rootwizard mfa enroll`` (wizard.mfa_cli).
 
 1. Choose a user (console users without MFA first) or create the first administrator
    (user, an ``Admins`` group with AdministratorAccess, membership), one confirmed action
@@ -17,18 +17,18 @@ The seed lives in the Enrollment in memory only and is dropped on completion or 
 
 from __future__ import annotations
 
+import logging
 import re
-import shutil
-import sys
-from collections.abc import Callable, Mapping
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from wizard.aws import AwsAccess
-from wizard.errors import AlreadyExistsError, AwsError, InputError, NotFoundError, WizardError
+from wizard.errors import InputError, NotFoundError, WizardError
 from wizard.keystore import SaveResult, SeedBackup
 from wizard.totp import (
-    SUBMIT_ADVICE,
     AcceptedPair,
     CodeRejected,
     TwoCodeCheck,
@@ -37,6 +37,8 @@ from wizard.totp import (
     normalize_code,
     validate_base32_secret,
 )
+
+log = logging.getLogger("rootwizard.mfa")
 
 ADMINS_GROUP = "Admins"
 ADMIN_POLICY_ARN = "arn:aws:iam::aws:policy/AdministratorAccess"
@@ -99,6 +101,18 @@ def candidate_users(aws: AwsAccess, analysis: Mapping[str, Any] | None = None) -
     return sorted(users, key=lambda c: (c.has_mfa, not c.console, c.name.lower()))
 
 
+@dataclass(frozen=True)
+class MfaChoices:
+    """What the MFA step offers: the users to choose from, and unassigned devices."""
+
+    candidates: list[Candidate]
+    orphans: list[str]
+
+
+def load_choices(aws: AwsAccess, analysis: Mapping[str, Any] | None = None) -> MfaChoices:
+    return MfaChoices(candidate_users(aws, analysis), find_orphans(aws))
+
+
 # --- The first administrator ---------------------------------------------------------------
 
 
@@ -157,6 +171,32 @@ def execute_admin_action(aws: AwsAccess, action: AdminAction) -> None:
         aws.add_user_to_group(action.group, action.user)
     else:
         raise ValueError(action.kind)
+
+
+@dataclass
+class AdminSetup:
+    """Setting up the first administrator: the actions still to make, in order. Each one
+    is shown and confirmed before it is made (``next``, then execute_admin_action, then
+    ``made``); ``stop()`` drops the rest and says how many were not made."""
+
+    user: str
+    pending: list[AdminAction]
+
+    @property
+    def next(self) -> AdminAction | None:
+        return self.pending[0] if self.pending else None
+
+    def made(self, action: AdminAction) -> None:
+        self.pending.remove(action)
+
+    def stop(self) -> int:
+        left, self.pending = len(self.pending), []
+        return left
+
+
+def plan_admin_setup(aws: AwsAccess, user_name: str) -> AdminSetup:
+    """Blocking: what is still needed for ``user_name`` to be an administrator."""
+    return AdminSetup(validate_user_name(user_name), plan_admin_user(aws, user_name))
 
 
 # --- Enrolment ------------------------------------------------------------------------------
@@ -297,6 +337,79 @@ def cancel(aws: AwsAccess, enrollment: Enrollment, *, reason: BaseException | No
                  f"aws iam delete-virtual-mfa-device --serial-number {enrollment.serial}") from None
 
 
+def cancel_quietly(aws: AwsAccess, enrollment: Enrollment) -> None:
+    """cancel(), logging instead of raising (a clean-up nobody waits for)."""
+    try:
+        cancel(aws, enrollment)
+    except WizardError as exc:
+        log.warning("cleanup of the unassigned MFA device failed: %s", exc)
+
+
+class EnrollmentHolder:
+    """The one enrolment a screen has in progress, safe across worker threads.
+
+    Every call that creates, enables or deletes its device goes through the holder, and
+    ``close()`` says the screen is leaving. A device is deleted as soon as the holder is
+    closed and no call is in flight, or when the last call in flight ends after the
+    close: leaving while iam:CreateVirtualMFADevice is running cannot orphan the device
+    the call creates, and a clean-up never runs beside an EnableMFADevice."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()      # guards the fields below
+        self._one_call = threading.Lock()  # calls on the device run one after the other
+        self._busy = 0
+        self._closed = False
+        self._enrollment: Enrollment | None = None
+
+    @contextmanager
+    def _call(self, aws: AwsAccess) -> Iterator[None]:
+        with self._lock:
+            self._busy += 1
+        try:
+            with self._one_call:
+                yield
+        finally:
+            with self._lock:
+                self._busy -= 1
+                left = self._left_over()
+            if left is not None:
+                cancel_quietly(aws, left)
+
+    def _left_over(self) -> Enrollment | None:
+        """Under the lock: the enrolment to delete now, if the holder is closed and idle."""
+        e = self._enrollment
+        if self._closed and self._busy == 0 and e is not None and not (e.enabled or e.deleted):
+            self._enrollment = None
+            return e
+        return None
+
+    def start(self, aws: AwsAccess, user: str, device_name: str, **kwargs: Any) -> Enrollment:
+        with self._call(aws):
+            enrollment = start_enrollment(aws, user, device_name, **kwargs)
+            with self._lock:
+                self._enrollment = enrollment
+            return enrollment
+
+    def complete(self, aws: AwsAccess, enrollment: Enrollment, code1: str, code2: str) -> dict[str, Any]:
+        with self._call(aws):
+            return complete(aws, enrollment, code1, code2)
+
+    def cancel(self, aws: AwsAccess, enrollment: Enrollment) -> None:
+        """Delete the device unless a call that ran first enabled or deleted it."""
+        with self._call(aws):
+            if not (enrollment.enabled or enrollment.deleted):
+                cancel(aws, enrollment)
+
+    def close(self, aws: AwsAccess) -> None:
+        """Blocking: the screen is leaving. Deletes the unassigned device now, or leaves
+        that to the call still in flight."""
+        with self._lock:
+            self._closed = True
+            left = self._left_over()
+        if left is not None:
+            cancel_quietly(aws, left)
+
+
 def _delete_quietly(aws: AwsAccess, serial: str) -> None:
     try:
         aws.delete_virtual_mfa_device(serial)
@@ -342,107 +455,3 @@ class PastedKey(HeldSeed):
     def __init__(self, text: str, account_id: str, **check_options: Any) -> None:
         seed = validate_base32_secret(text)
         super().__init__(seed, ROOT_DEVICE_LABEL, account_id, TwoCodeCheck(seed, **check_options))
-
-
-# --- rootwizard mfa enroll ------------------------------------------------------------------
-
-# The code check pauses after MAX_FAILED_PAIRS wrong pairs; the CLI stops there, and after
-# this many prompts of any kind.
-MAX_PROMPTS = 10
-
-
-def _ask_yes(prompt: str, read: Callable[[str], str], *, default: bool = False) -> bool:
-    answer = read(prompt).strip().lower()
-    return default if not answer else answer in ("y", "yes")
-
-
-def _print_qr(enrollment: Enrollment) -> None:
-    from wizard.qr import TooSmall, ansi_lines, layout, qr_matrix
-
-    matrix = qr_matrix(enrollment.uri)
-    size = shutil.get_terminal_size((80, 24))
-    fit = layout(matrix, size.columns, max(size.lines - 2, 1))
-    if isinstance(fit, TooSmall):
-        print(fit.message)
-        return
-    for line in ansi_lines(matrix, fit.quiet):
-        print(line)
-
-
-def cli_enroll(rt: Any) -> int:
-    """``rootwizard mfa enroll --user NAME [--device-name NAME]`` on a plain terminal."""
-    if not sys.stdin.isatty():
-        print("rootwizard: mfa enroll needs an interactive terminal (codes are typed from the "
-              "authenticator app); nothing was created.", file=sys.stderr)
-        return 2
-    try:
-        user = validate_user_name(rt.args.user)
-        device = validate_device_name(rt.args.device_name or "", user)
-    except InputError as exc:
-        print(f"rootwizard: {exc}", file=sys.stderr)
-        return 2
-    aws = rt.aws()
-    enrollment: Enrollment | None = None
-    try:
-        enrollment = _cli_start(aws, user, device)
-        if enrollment is None:
-            return 1
-        print(f"Virtual MFA device created: {enrollment.serial}")
-        print("Add it to the authenticator app: scan this QR code (label "
-              f"{enrollment.device_name}@{enrollment.label_account}).")
-        _print_qr(enrollment)
-        if _ask_yes("Show the secret as text? [y/N] ", input):
-            print(f"Secret key: {enrollment.secret_text()}")
-        print(SUBMIT_ADVICE)
-        prompts = 0
-        while True:
-            prompts += 1
-            print(f"Seconds left in this 30-second step: {enrollment.check.seconds_left()}")
-            code1, code2 = input("Code 1: "), input("Code 2: ")
-            try:
-                evidence = complete(aws, enrollment, code1, code2)
-                break
-            except CodeRejected as exc:
-                print(f"Rejected: {rejection_text(exc)}")
-                if exc.retry_after is not None or prompts >= MAX_PROMPTS:
-                    return _cli_abort(aws, enrollment, "too many rejected codes (remove the entry "
-                                      "from the app and run this again)", 1)
-        print(f"MFA enabled for {evidence['user']}: {evidence['serial']} "
-              f"(seen with {evidence['verified_by']}).")
-        return 0
-    except (KeyboardInterrupt, EOFError) as exc:
-        print()
-        return _cli_abort(aws, enrollment, "cancelled", 130 if isinstance(exc, KeyboardInterrupt) else 1)
-    except WizardError as exc:
-        if enrollment is not None and not (enrollment.enabled or enrollment.deleted):
-            return _cli_abort(aws, enrollment, str(exc), 1)
-        gone = f" The unassigned device {enrollment.serial} was deleted." if enrollment and enrollment.deleted else ""
-        print(f"rootwizard: {exc}{gone}", file=sys.stderr)
-        return 1
-
-
-def _cli_start(aws: AwsAccess, user: str, device: str) -> Enrollment | None:
-    account = aws.identity().account_id
-    while True:
-        try:
-            return start_enrollment(aws, user, device, account_id=account)
-        except AlreadyExistsError:
-            other = free_device_name(aws, device)
-            if not _ask_yes(f"A virtual MFA device named {device!r} already exists. "
-                            f"Use {other!r} instead? [Y/n] ", input, default=True):
-                print("rootwizard: device name taken; choose another with --device-name.", file=sys.stderr)
-                return None
-            device = other
-
-
-def _cli_abort(aws: AwsAccess, enrollment: Enrollment | None, why: str, code: int) -> int:
-    if enrollment is None:
-        print(f"rootwizard: {why}; nothing was created.", file=sys.stderr)
-        return code
-    try:
-        cancel(aws, enrollment)
-    except AwsError as exc:
-        print(f"rootwizard: {why}; {exc}", file=sys.stderr)
-        return code
-    print(f"rootwizard: {why}; the unassigned device {enrollment.serial} was deleted.", file=sys.stderr)
-    return code

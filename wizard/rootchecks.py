@@ -1,5 +1,5 @@
 """Root-user steps: the root password rules, alternate-contact input, operator notes,
-and the guidance shown for each root step (most root settings are console-only).
+and what only root can do (each root step's guidance is declared in wizard.steps).
 
 Pure functions and data; wizard.aws makes the calls (account:PutAlternateContact).
 """
@@ -10,9 +10,10 @@ import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
 
 from wizard.errors import FormError, InputError
+# The root steps' console guidance is declared with each step in wizard.steps.
+from wizard.steps import ROOT_STEPS, RootStep  # noqa: F401  (re-exported)
 
 # --- Root password -------------------------------------------------------------------
 
@@ -245,110 +246,3 @@ ASSUME_ROOT_NOTE = (
     "sts:AssumeRoot, without member root credentials: remove or allow recovery of root "
     "credentials, and unlock S3 bucket or SQS queue policies that deny everyone."
 )
-
-SECURITY_CREDENTIALS_URL = "https://console.aws.amazon.com/iam/home#/security_credentials"
-ACCOUNT_URL = "https://console.aws.amazon.com/billing/home#/account"
-
-
-@dataclass(frozen=True)
-class RootStep:
-    id: str
-    title: str
-    why: str
-    console_path: str
-    link: str
-    actions: tuple[str, ...]
-    verified_by: Literal["api", "operator"]
-    verify_api: str = ""  # the API that proves the step, when verified_by == "api"
-    cis: str = ""
-    retired: bool = False
-
-
-ROOT_STEPS: dict[str, RootStep] = {step.id: step for step in (
-    RootStep(
-        "contact_info", "Keep the account contact information current",
-        "AWS uses the account contact details to reach you about security and billing. "
-        "If root MFA is lost, root sign-in is recovered through the account email and "
-        "phone, so they must be current and reachable before MFA is enabled.",
-        "Account menu (top right) → Account → Contact information → Edit", ACCOUNT_URL,
-        ("Check the full name, address and phone number (phone in +country format).",
-         "Make sure the account email address is a monitored mailbox you control.",
-         "Save, then confirm the phone and mailbox can receive messages."),
-        "api", "account:GetContactInformation", "CIS 1.1 (v5) / 2.2 (v7)",
-    ),
-    RootStep(
-        "alternate_contacts", "Register alternate contacts, security first",
-        "AWS sends security notices to the security contact, and operations and billing "
-        "notices to theirs, not only to the root email. A team mailbox keeps these from "
-        "being missed when one person is away.",
-        "Account menu (top right) → Account → Alternate contacts → Edit", ACCOUNT_URL,
-        ("Enter the security contact (a monitored team address).",
-         "Enter the operations and billing contacts.",
-         "Save; the wizard can also set them with account:PutAlternateContact."),
-        "api", "account:GetAlternateContact", "CIS 1.2 (v5) / 2.3 (v7)",
-    ),
-    RootStep(
-        "root_mfa", "Protect the root user with MFA",
-        "AWS now requires MFA for the root user of every account type: after 35 days of "
-        "skipping the prompt, console sign-in stops until a device is registered. MFA "
-        "keeps a leaked root password from opening the account.",
-        "Account menu (top right) → Security credentials → Multi-factor authentication "
-        "(MFA) → Assign MFA device", SECURITY_CREDENTIALS_URL,
-        ("First make sure the account email and phone are reachable (used to recover "
-         "root sign-in if the device is lost).",
-         "Sign in as the root user and assign an MFA device with a clear name.",
-         "Prefer a passkey or security key (phishing-resistant); an authenticator app "
-         "also works.",
-         "Register a second device (up to eight) and keep it in a safe place."),
-        "api", "iam:GetAccountSummary (AccountMFAEnabled = 1)",
-        "CIS 1.4 (v5) / 2.5 (v7); hardware MFA 1.5 (v5) / 2.6 (v7)",
-    ),
-    RootStep(
-        "root_access_keys", "Delete root access keys",
-        "Root access keys give unrestricted API access to the whole account and are not "
-        "protected by MFA. Nothing should need them; delete them rather than deactivate.",
-        "Account menu (top right) → Security credentials → Access keys → Actions → Delete",
-        SECURITY_CREDENTIALS_URL,
-        ("Check the last-used date of each root key and move anything that uses it to "
-         "an IAM role.",
-         "Deactivate, confirm nothing breaks, then delete each root access key.",
-         "If this wizard itself runs on root access keys, deleting them ends its session: "
-         "restart it with IAM credentials."),
-        "api", "iam:GetAccountSummary (AccountAccessKeysPresent = 0)", "CIS 1.3 (v5) / 2.4 (v7)",
-    ),
-    RootStep(
-        "root_password", "Set a strong, unique root password",
-        "The root user can do anything in the account, and the IAM password policy does "
-        "not apply to it. Use a long, random password used nowhere else, kept in a "
-        "password manager.",
-        "Account menu (top right) → Account → Account details → Actions → Update email "
-        "address and password → Password → Edit", ACCOUNT_URL,
-        ("Generate a random password of 16 or more characters in a password manager.",
-         "Sign in as the root user and change the password on the console page.",
-         "Store it where only the people responsible for the account can reach it."),
-        "operator",
-    ),
-    RootStep(
-        "security_questions", "Security challenge questions (retired by AWS)",
-        "AWS stopped supporting security challenge questions on 5 January 2024 for "
-        "accounts that had not already set them up, and removed the option from the "
-        "Account page. CIS dropped the recommendation in v5.",
-        "None: the option was removed from the Account page",
-        "https://aws.amazon.com/about-aws/whats-new/2024/01/"
-        "aws-accounts-discontinues-security-challenge-questions/",
-        ("Nothing to set: keep the account email and phone current instead.",),
-        "operator", "", "CIS 1.3 (v3, v4); dropped in v5", retired=True,
-    ),
-    RootStep(
-        "root_usage", "Stop using the root user for daily work",
-        "The root user cannot be limited by IAM policies, so every use is a risk. Use it "
-        "only for the few tasks that need it, and watch for any other use.",
-        "IAM console → Credential report → Download credentials report",
-        "https://console.aws.amazon.com/iam/home#/credential_report",
-        ("Create IAM Identity Center users or IAM roles for administration.",
-         "Check the root row of the credential report for recent password or key use.",
-         "Use root only for the tasks that require it."),
-        "api", "iam:GetCredentialReport (<root_account> password_last_used)",
-        "CIS 1.6 (v5) / 2.7 (v7)",
-    ),
-)}

@@ -14,6 +14,7 @@ from typing import Any
 from wizard.aws import AwsAccess
 from wizard.errors import AccessDeniedError, AwsError, UnsupportedError
 from wizard.rootchecks import CONTACT_TYPES
+from wizard.verify import Seen
 
 # Failures after which the Account Management API cannot be used by this caller or
 # endpoint: the screens fall back to console guidance.
@@ -45,11 +46,11 @@ def read_alternate_contacts(aws: AwsAccess) -> dict[str, dict[str, Any] | None]:
     return {t: aws.get_alternate_contact(t) for t in CONTACT_TYPES}
 
 
-def contacts_verdict(contacts: Mapping[str, Any]) -> tuple[bool, dict[str, Any]]:
+def contacts_verdict(contacts: Mapping[str, Any]) -> Seen:
     """(all three set, evidence) in the shape wizard.verify.alternate_contacts records,
     so a resumed session re-verifies the same facts."""
     present = {t: contacts.get(t) is not None for t in CONTACT_TYPES}
-    return all(present.values()), {"present": present, "source": "account:GetAlternateContact"}
+    return Seen(all(present.values()), {"present": present, "source": "account:GetAlternateContact"})
 
 
 def write_alternate_contact(aws: AwsAccess, contact_type: str, params: Mapping[str, str],

@@ -34,19 +34,13 @@ import boto3
 from wizard.aws import ConnectionSettings
 from wizard.credreport import NA, NO_INFORMATION, NOT_SUPPORTED, ROOT_USER, format_report_csv
 from wizard.errors import WizardError
+from wizard.steps import SIMULATABLE  # the steps whose console action the sandbox simulates
 
 REGION = "us-east-1"
 DEMO_ACCOUNT_ID = "111122223333"  # AWS's documentation example account: plainly not real
 OPERATOR = "ops-admin"
 ADMIN_POLICY_ARN = "arn:aws:iam::aws:policy/AdministratorAccess"
 ROOT_MFA_DEVICE = "root-mfa-phone"
-
-SIMULATABLE: dict[str, str] = {
-    "root_mfa": "simulate the console action: assign a virtual MFA device to root",
-    "root_access_keys": "simulate the console action: delete the root user's access keys",
-    "root_password": "simulate the console action: change the root password",
-    "contact_info": "simulate the console action: review the account contact information",
-}
 
 _ISO = "%Y-%m-%dT%H:%M:%S+00:00"
 
