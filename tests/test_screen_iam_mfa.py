@@ -303,3 +303,74 @@ async def test_qr_on_small_terminals(make_app, users, iam, size, drawn):
             assert qr.cells is None
             assert "too small to show the QR code: it needs 49×25" in str(qr.render())
         await press(app, pilot, screen, "#cancel")
+
+
+# --- writes are never cancelled by another action: no orphaned device --------------------------
+
+
+class SlowCreate:
+    """Holds iam:CreateVirtualMFADevice in flight until released (the call then runs)."""
+
+    def __init__(self, aws, monkeypatch) -> None:
+        self.entered, self.release = threading.Event(), threading.Event()
+        create = aws.create_virtual_mfa_device
+
+        def slow(name):
+            self.entered.set()
+            assert self.release.wait(20)
+            return create(name)
+
+        monkeypatch.setattr(aws, "create_virtual_mfa_device", slow)
+
+    async def wait_in_flight(self):
+        import asyncio
+
+        assert await asyncio.to_thread(self.entered.wait, 20)
+
+
+async def wait_until(predicate, pilot, seconds: float = 20.0):
+    import time
+
+    deadline = time.monotonic() + seconds
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        await pilot.pause(0.1)
+
+
+async def test_leaving_while_the_device_is_created_leaves_no_unassigned_device(make_app, users, iam,
+                                                                               monkeypatch):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_step(app, pilot)
+        slow = SlowCreate(app.ctx.aws, monkeypatch)
+        screen.query_one("#start").press()
+        await slow.wait_in_flight()
+        app.goto("root_password")  # leave while CreateVirtualMFADevice is in flight
+        await pilot.pause()
+        slow.release.set()
+        created = "arn:aws:iam::123456789012:mfa/alice"
+        # the device was created after the screen left; its call deletes it again
+        await wait_until(lambda: "iam:DeleteVirtualMFADevice" in app.ctx.aws.calls and not unassigned(iam), pilot)
+    assert unassigned(iam) == []
+    assert created not in [d["SerialNumber"] for d in iam.list_virtual_mfa_devices()["VirtualMFADevices"]]
+
+
+async def test_a_cleanup_during_the_create_does_not_throw_the_enrolment_away(make_app, users, iam,
+                                                                            monkeypatch):
+    left = iam.create_virtual_mfa_device(VirtualMFADeviceName="left-over")["VirtualMFADevice"]["SerialNumber"]
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_step(app, pilot)
+        assert not screen.query_one("#orphans").has_class("hidden")
+        slow = SlowCreate(app.ctx.aws, monkeypatch)
+        screen.query_one("#start").press()
+        await slow.wait_in_flight()
+        screen.query_one("#delete-orphans").press()  # another write while the create runs
+        await wait_until(lambda: left not in unassigned(iam), pilot)
+        slow.release.set()
+        await settle(app, pilot)
+        assert screen._enrollment is not None and screen._enrollment.active  # shown, not dropped
+        assert not screen.query_one("#enrol").has_class("hidden")
+        assert unassigned(iam) == [screen._enrollment.serial]  # the one being enrolled, held
+        await press(app, pilot, screen, "#cancel")
+        assert unassigned(iam) == []
