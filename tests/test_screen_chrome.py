@@ -1,0 +1,77 @@
+"""The frame every step screen shares: the sidebar, the one door for saves, errors by type."""
+
+from __future__ import annotations
+
+import errno
+
+from conftest import settle
+from screens.base import StepList
+from textual.widgets import Label, ListItem
+from wizard.checklist import Status
+from wizard.steps import STEPS
+
+SIZE = (120, 40)
+
+
+def sidebar(app) -> dict[str, str]:
+    return {item.name: str(item.query_one(Label).render()) for item in app.screen.query_one(StepList).query(ListItem)}
+
+
+async def test_sidebar_marks_are_plain_text_and_labels_update_in_place(make_app):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        app.goto("root_password")
+        await settle(app, pilot)
+        items = list(app.screen.query(ListItem))
+        labels = [i.query_one(Label) for i in items]
+        assert [i.name for i in items] == app.ctx.checklist.order()
+        app.screen.change(Status.CONFIRMED, source="operator")
+        app.change_step("security_questions", Status.RETIRED)
+        app.screen.refresh_chrome()
+        await settle(app, pilot)
+        shown = sidebar(app)
+        assert shown["root_password"] == "[c] Root password"  # not swallowed as markup
+        assert shown["security_questions"] == "[r] Security challenge questions"
+        assert shown["connect"].startswith("[✓]")
+        assert list(app.screen.query(ListItem)) == items  # the same widgets, updated in place
+        assert [i.query_one(Label) for i in items] == labels
+
+
+async def test_sidebar_is_built_once_per_screen(make_app, monkeypatch):
+    built = []
+    original = ListItem.__init__
+
+    def counting(self, *args, **kwargs):
+        built.append(kwargs.get("name"))
+        original(self, *args, **kwargs)
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        monkeypatch.setattr(ListItem, "__init__", counting)
+        app.goto("root_password")
+        await settle(app, pilot)
+        assert len(built) == len(STEPS)  # one item per step, once (not per refresh)
+
+
+async def test_a_failed_save_on_the_summary_is_a_message_not_a_crash(make_app, monkeypatch):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        cl = app.ctx.checklist
+        for sid in cl.order():
+            if sid not in ("connect", "summary"):
+                assert app.change_step(sid, Status.SKIPPED, reason="test")
+
+        def full(_checklist):
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+        monkeypatch.setattr(app.ctx.store, "save", full)
+        app.goto("summary")
+        await settle(app, pilot)
+        assert app.is_running and app.screen.STEP_ID == "summary"
+        error = app.screen.query_one("#error")
+        assert "Not saved" in str(error.render()) and "No space left" in str(error.render())
+        assert not error.has_class("hidden")
+        assert cl.finished_at is None  # the stamp was undone with the failed save
