@@ -3,13 +3,12 @@ checklist sidebar, an error panel, and the one place worker failures are handled
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from rich.text import Text
-from textual import events, on
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -73,10 +72,15 @@ class StepList(ListView):
     refresh_steps() updates the labels in place (and rebuilds only when the order changes,
     e.g. once the caller is known to be root). Labels are plain text: "[c]" is a mark."""
 
-    def __init__(self, *, id: str | None = None) -> None:  # noqa: A002
-        super().__init__(*[ListItem(Label(self._label(sid, Status.PENDING), markup=False), name=sid)
-                           for sid in step_ids(None)], id=id)
-        self._shown: dict[str, Status] = {}  # the status each label shows, when not pending
+    def __init__(self, checklist: Checklist | None, *, id: str | None = None) -> None:  # noqa: A002
+        self._shown: dict[str, Status] = {}  # the status each label shows
+        super().__init__(*self._items(checklist), id=id)
+
+    def _items(self, checklist: Checklist | None) -> list[ListItem]:
+        self._shown = {sid: checklist.step(sid).status if checklist else Status.PENDING
+                       for sid in step_ids(checklist)}
+        return [ListItem(Label(self._label(sid, status), markup=False), name=sid)
+                for sid, status in self._shown.items()]
 
     @staticmethod
     def _label(step_id: str, status: Status) -> Text:
@@ -87,12 +91,9 @@ class StepList(ListView):
         cl = app.ctx.checklist
         order = step_ids(cl)
         items = list(self.query(ListItem))
-        if [item.name for item in items] != order:
+        if [item.name for item in items] != order:  # e.g. the caller turned out to be root
             self.clear()
-            self._shown = {}
-            self.extend(ListItem(Label(self._label(sid, Status.PENDING), markup=False), name=sid)
-                        for sid in order)
-            self.call_after_refresh(self.refresh_steps)
+            self.extend(self._items(cl))
             return
         for item in items:
             sid = item.name or ""
@@ -121,7 +122,6 @@ class StepScreen(Screen):
         super().__init__(name=self.STEP_ID)
         self._pending: dict[Worker, _Pending] = {}
         self._writes = 0
-        self._gone = threading.Event()  # set when the screen is unmounted (see run_aws)
 
     @property
     def wapp(self) -> "RootWizardApp":
@@ -134,7 +134,7 @@ class StepScreen(Screen):
     def compose(self) -> ComposeResult:
         yield Banner(id="banner")
         with Horizontal(id="frame"):
-            yield StepList(id="steps")
+            yield StepList(self.ctx.checklist, id="steps")
             with Vertical(id="main"):
                 if self.STEP_ID in STEPS_BY_ID:
                     yield Static(STEPS_BY_ID[self.STEP_ID].title, id="title", classes="title")
@@ -148,7 +148,9 @@ class StepScreen(Screen):
         yield from ()
 
     def on_mount(self) -> None:
-        self.refresh_chrome()
+        """Textual calls every class's on_mount (and some subclasses call super()): the
+        chrome is refreshed once, on ScreenResume, which follows the mount and every
+        return from a dialog."""
 
     def on_screen_resume(self) -> None:
         self.refresh_chrome()
@@ -168,33 +170,23 @@ class StepScreen(Screen):
     # -- workers: the one place AWS failures are turned into messages --------------------------
     def run_aws(self, fn: Callable[..., T], *args: Any, then: Callable[[T], None],
                 write: bool = False, group: str = "read",
-                on_error: Mapping[type[WizardError], ErrorHandler] | None = None,
-                orphaned: Callable[[T], None] | None = None, **kwargs: Any) -> Worker:
+                on_error: Mapping[type[WizardError], ErrorHandler] | None = None, **kwargs: Any) -> Worker:
         """Run a blocking AWS call in a thread worker; ``then(result)`` runs on the UI thread.
 
         The worker's inputs are ``args``/``kwargs``, captured here on the UI thread: read
         the widgets before calling, never inside ``fn``. A read (the default) is exclusive
         within ``group``: a newer read of the same kind replaces an older one. A write
         (``write=True``) runs in a group of its own, is never exclusive, so no other action
-        (a cancel, a cleanup, another write) throws its result away; when the screen has
-        gone by the time the write finishes, ``orphaned(result)`` runs in the worker's
-        thread to undo what nobody will see (e.g. delete a just-created MFA device).
+        (a cancel, a cleanup, another write) throws its result away. The thread of a write
+        runs to its end even when the screen goes: what it creates must be owned by a
+        wizard/ object that cleans up after it (see wizard.mfa.EnrollmentHolder).
         A failure arrives once, as a WizardError, at the handler for its type (see
-        handle_error)."""
+        handle_error); ``on_error`` adds handlers for this call only."""
         self.clear_error()
-        work: Callable[[], T] = lambda: fn(*args, **kwargs)  # noqa: E731
         if write:
             self._writes += 1
             group = f"write-{self.STEP_ID}-{self._writes}"
-            gone = self._gone
-
-            def work() -> T:  # noqa: F811
-                result = fn(*args, **kwargs)
-                if orphaned is not None and gone.is_set():
-                    orphaned(result)
-                return result
-
-        worker = self.run_worker(work, thread=True, exclusive=not write, exit_on_error=False, group=group)
+        worker = self.run_worker(lambda: fn(*args, **kwargs), thread=True, exclusive=not write, exit_on_error=False, group=group)
         self._pending[worker] = _Pending(then, dict(on_error or {}))
         return worker
 
@@ -208,10 +200,6 @@ class StepScreen(Screen):
             pending.then(worker.result)
         elif event.state == WorkerState.ERROR:
             self.handle_error(worker.error, pending.on_error)
-
-    @on(events.Unmount)
-    def _gone_now(self) -> None:
-        self._gone.set()
 
     def error_handlers(self) -> Mapping[type[WizardError], ErrorHandler]:
         """The screen's handlers of AWS failures, by error type (the most specific type

@@ -39,7 +39,6 @@ class ConnectScreen(StepScreen):
             yield Button("Continue", id="continue", variant="primary", disabled=True)
 
     def on_mount(self) -> None:
-        super().on_mount()
         self.connect()
 
     def connect(self) -> None:

@@ -76,7 +76,6 @@ class IamMfaScreen(SeedViewMixin, StepScreen):
         yield Static("", id="result")
 
     def on_mount(self) -> None:
-        super().on_mount()
         rec = self.ctx.checklist.step(self.STEP_ID)
         if rec.status == Status.DONE and rec.evidence.get("serial"):
             self._say(f"Done: {rec.evidence['user']} has MFA device {rec.evidence['serial']} "

@@ -95,7 +95,6 @@ class PolicyScreen(StepScreen):
         yield Static("", id="result")
 
     def on_mount(self) -> None:
-        super().on_mount()
         self._load()
 
     # -- reading -----------------------------------------------------------------------------

@@ -138,7 +138,6 @@ class RootStepScreen(StepScreen):
         yield Button("Skip…", id="skip")
 
     def on_mount(self) -> None:
-        super().on_mount()
         note = self.ctx.checklist.step(self.STEP_ID).note
         if note and self.query("#note"):
             self.query_one("#note", Input).value = note

@@ -30,7 +30,6 @@ class SummaryScreen(StepScreen):
         yield Static("", id="export-result")
 
     def on_mount(self) -> None:
-        super().on_mount()
         cl = self.ctx.checklist
         table = self.query_one("#outcomes", DataTable)
         table.add_columns("Step", "Outcome", "When", "Evidence / reason")

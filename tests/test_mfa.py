@@ -35,7 +35,7 @@ def admin_policy(moto_endpoint):
     sandbox does, to the test account's IAM backend (the server runs in this process)."""
     from moto.iam.models import AWSManagedPolicy, iam_backends
 
-    from wizard.sandbox import _ADMIN_POLICY
+    from wizard.sandbox.seed import _ADMIN_POLICY
 
     policy = AWSManagedPolicy.from_data("AdministratorAccess", "123456789012", "us-east-1", _ADMIN_POLICY)
     iam_backends["123456789012"]["global"].managed_policies[policy.arn] = policy

@@ -39,20 +39,28 @@ async def test_sidebar_marks_are_plain_text_and_labels_update_in_place(make_app)
 
 
 async def test_sidebar_is_built_once_per_screen(make_app, monkeypatch):
-    built = []
-    original = ListItem.__init__
+    from screens.base import StepScreen
+
+    built, refreshed = [], []
+    original, refresh = ListItem.__init__, StepScreen.refresh_chrome
 
     def counting(self, *args, **kwargs):
         built.append(kwargs.get("name"))
         original(self, *args, **kwargs)
 
+    def counting_refresh(self):
+        refreshed.append(self.STEP_ID)
+        refresh(self)
+
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
         monkeypatch.setattr(ListItem, "__init__", counting)
+        monkeypatch.setattr(StepScreen, "refresh_chrome", counting_refresh)
         app.goto("root_password")
         await settle(app, pilot)
         assert len(built) == len(STEPS)  # one item per step, once (not per refresh)
+        assert refreshed == ["root_password"]  # once on opening, not three times
 
 
 async def test_a_failed_save_on_the_summary_is_a_message_not_a_crash(make_app, monkeypatch):

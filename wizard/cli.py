@@ -7,7 +7,6 @@ Heavy imports (textual, boto3, moto) happen inside the functions that need them,
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from pathlib import Path

@@ -1,23 +1,5 @@
-"""The sandbox account behind ``rootwizard --demo``.
-
-An in-process moto server seeded as a realistically neglected AWS account: root without
-MFA and with an old, active access key; about ten IAM users with and without MFA, keys of
-various ages; no password policy. The app talks to it through boto3 with
-``endpoint_url`` exactly as it talks to AWS.
-
-moto's credential report, account summary and Account Management API differ from AWS,
-so while a sandbox runs, a few moto handlers are patched for the sandbox's account only
-(every other account keeps stock moto behaviour):
-
-* iam:GenerateCredentialReport / GetCredentialReport: a real-format report built from
-  the live moto state at generation time, with a ``<root_account>`` row.
-* iam:GetAccountSummary: AccountMFAEnabled, AccountAccessKeysPresent and
-  AccountPasswordPresent from the sandbox's root state.
-* account:GetContactInformation / PutContactInformation (not in moto).
-
-Root-only console actions cannot be done by API; ``Sandbox.simulate`` flips the root
-state as the console would. moto is imported lazily: it is only in the ``demo`` extra.
-"""
+"""The running sandbox: an in-process moto server seeded with the neglected account
+(wizard.sandbox.seed), the root user's state, and the console actions it simulates."""
 
 from __future__ import annotations
 
@@ -25,7 +7,6 @@ import copy
 import logging
 import threading
 import time
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -34,142 +15,13 @@ import boto3
 from wizard.aws import ConnectionSettings
 from wizard.credreport import NA, NO_INFORMATION, NOT_SUPPORTED, ROOT_USER, format_report_csv
 from wizard.errors import WizardError
-from wizard.steps import SIMULATABLE  # the steps whose console action the sandbox simulates
-
-REGION = "us-east-1"
-DEMO_ACCOUNT_ID = "111122223333"  # AWS's documentation example account: plainly not real
-OPERATOR = "ops-admin"
-ADMIN_POLICY_ARN = "arn:aws:iam::aws:policy/AdministratorAccess"
-ROOT_MFA_DEVICE = "root-mfa-phone"
-
-_ISO = "%Y-%m-%dT%H:%M:%S+00:00"
-
-
-@dataclass
-class AccessKeyInfo:
-    access_key_id: str
-    active: bool
-    created: datetime
-    last_used_date: datetime | None = None
-    last_used_region: str | None = None  # None or "N/A" for non-regional services
-    last_used_service: str | None = None
-
-
-@dataclass
-class RootState:
-    created: datetime
-    mfa_enabled: bool = False
-    access_keys: list[AccessKeyInfo] = field(default_factory=list)
-    password_present: bool = True
-    password_last_used: datetime | None = None
-    password_last_changed: datetime | None = None
-
-
-# ---- seed data: (days ago) relative to the sandbox's start time ---------------------
-
-
-@dataclass(frozen=True)
-class _Key:
-    age: float
-    used: tuple[float, str, str] | None = None  # (days ago, service, region)
-    active: bool = True
-
-
-@dataclass(frozen=True)
-class _User:
-    name: str
-    age: float
-    path: str = "/"
-    password: tuple[float, float | None] | None = None  # (changed, last used) days ago
-    console_removed: bool = False  # login profile deleted after use
-    mfa: bool = False
-    keys: tuple[_Key, ...] = ()
-    cert_age: float | None = None
-
-
-_USERS: tuple[_User, ...] = (
-    _User("alice.nguyen", 820, password=(200, 0.8), mfa=True,
-          keys=(_Key(10, (0.4, "ec2", "eu-west-1")),)),
-    _User("bob.martin", 760, password=(420, 14),
-          keys=(_Key(400, (3, "s3", NA)), _Key(10))),
-    _User("carol.diaz", 640, password=(300, 121), mfa=True),
-    _User("dave.okafor", 60, password=(60, None)),
-    _User("erin.walsh", 1100, password=(900, 305), console_removed=True,
-          keys=(_Key(500, (310, "iam", "us-east-1"), active=False),)),
-    _User("frank.li", 300, password=(90, 5), mfa=True),
-    _User("grace.kim", 210, password=(210, 40), keys=(_Key(120, (35, "lambda", "eu-central-1")),)),
-    _User("summer-intern", 700, password=(700, 610), keys=(_Key(700),)),
-    _User("svc-backup", 1300, path="/service/", keys=(_Key(120, (0.1, "s3", NA)),)),
-    _User("svc-ci-deploy", 1500, path="/service/",
-          keys=(_Key(400, (1, "cloudformation", "us-west-2")),), cert_age=1400),
+from wizard.sandbox import patches
+from wizard.sandbox.seed import (
+    _ACCOUNT_AGE, _ADMIN_POLICY, _CONTACT, _OPERATOR_AGE, _ROOT_KEY_AGE, _ROOT_KEY_USED, _ROOT_PASSWORD,
+    _USERS, ADMIN_POLICY_ARN, DEMO_ACCOUNT_ID, OPERATOR, REGION, ROOT_MFA_DEVICE, AccessKeyInfo, RootState,
+    _bool, _cert_columns, _iso, _key_columns, _moto_key, _naive, _self_signed_pem, _User,
 )
-_ACCOUNT_AGE, _OPERATOR_AGE = 2200, 45
-_ROOT_KEY_AGE, _ROOT_KEY_USED = 1800, (2.0, "ec2", "us-east-1")  # (days ago, service, region)
-_ROOT_PASSWORD = (2200, 9)
-_ADMIN_POLICY = {
-    "Path": "/", "DefaultVersionId": "v1",
-    "CreateDate": "2015-02-06T18:39:46+00:00", "UpdateDate": "2015-02-06T18:39:46+00:00",
-    "Document": {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]},
-}
-_CONTACT = {
-    "FullName": "Jordan Rivera",
-    "CompanyName": "Example Widgets LLC",
-    "AddressLine1": "1200 Example Avenue",
-    "AddressLine2": "Suite 300",
-    "City": "Seattle",
-    "StateOrRegion": "WA",
-    "PostalCode": "98101",
-    "CountryCode": "US",
-    "PhoneNumber": "+1-206-555-0142",
-    "WebsiteUrl": "https://widgets.example.com",
-}
-
-
-def _iso(dt: datetime) -> str:
-    return (dt if dt.tzinfo else dt.replace(tzinfo=UTC)).astimezone(UTC).strftime(_ISO)
-
-
-def _naive(dt: datetime) -> datetime:
-    """moto keeps naive UTC datetimes."""
-    return dt.astimezone(UTC).replace(tzinfo=None)
-
-
-def _bool(value: object) -> str:
-    return "true" if value else "false"
-
-
-def _key_columns(keys: list[AccessKeyInfo]) -> dict[str, str]:
-    row: dict[str, str] = {}
-    for n in (1, 2):
-        key = keys[n - 1] if len(keys) >= n else None
-        used = key.last_used_date if key else None
-        p = f"access_key_{n}_"
-        row[p + "active"] = _bool(key and key.active)
-        row[p + "last_rotated"] = _iso(key.created) if key else NA
-        row[p + "last_used_date"] = _iso(used) if used else NA  # a key never used: N/A too
-        row[p + "last_used_region"] = (key.last_used_region or NA) if key and used else NA
-        row[p + "last_used_service"] = (key.last_used_service or NA) if key and used else NA
-    return row
-
-
-def _cert_columns(certs: list[tuple[bool, datetime]]) -> dict[str, str]:
-    row: dict[str, str] = {}
-    for n in (1, 2):
-        cert = certs[n - 1] if len(certs) >= n else None
-        row[f"cert_{n}_active"] = _bool(cert and cert[0])
-        row[f"cert_{n}_last_rotated"] = _iso(cert[1]) if cert else NA
-    return row
-
-
-def _moto_key(key: Any) -> AccessKeyInfo:
-    used = key.last_used  # moto: AccessKeyLastUsed, or a bare datetime set by hand
-    stamp = getattr(used, "timestamp", used)
-    return AccessKeyInfo(key.access_key_id, key.status == "Active", key.create_date, stamp,
-                         getattr(used, "region", None), getattr(used, "service", None))
-
-
-# ---- the sandbox ------------------------------------------------------------------
-
+from wizard.steps import SIMULATABLE  # the steps whose console action the sandbox simulates
 
 class Sandbox:
     """A running sandbox. Create with :func:`start_sandbox`; ``stop()`` or use as a
@@ -442,122 +294,6 @@ class Sandbox:
         return summary
 
 
-def _self_signed_pem(name: str) -> str:
-    """A small self-signed X.509 certificate (moto validates signing certificates)."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
-    start = datetime(2020, 1, 1, tzinfo=UTC)
-    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject)
-            .public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(start).not_valid_after(start + timedelta(days=3650))
-            .sign(key, hashes.SHA256()))
-    return cert.public_bytes(serialization.Encoding.PEM).decode()
-
-
-# ---- moto patches, active while at least one sandbox runs -------------------------
-
-_ACTIVE: dict[str, Sandbox] = {}
-_REGISTRY_LOCK = threading.Lock()
-_SAVED: dict[str, tuple[type, Any]] = {}  # method name -> (class, stock function or None)
-_CONTACT_PATHS = ("{0}/getContactInformation$", "{0}/putContactInformation$")
-_added_paths: list[str] = []
-
-
-def _iam_generate_credential_report(self: Any) -> Any:
-    from moto.core.responses import ActionResult
-
-    sandbox = _ACTIVE.get(self.current_account)
-    if sandbox is None:
-        return _original(self, "generate_credential_report")
-    return ActionResult(sandbox._generate_report())
-
-
-def _iam_get_credential_report(self: Any) -> Any:
-    from moto.core.responses import ActionResult
-
-    sandbox = _ACTIVE.get(self.current_account)
-    if sandbox is None:
-        return _original(self, "get_credential_report")
-    return ActionResult(sandbox._get_report())
-
-
-def _iam_get_account_summary(self: Any) -> Any:
-    from moto.core.responses import ActionResult
-
-    sandbox = _ACTIVE.get(self.current_account)
-    if sandbox is None:
-        return _original(self, "get_account_summary")
-    return ActionResult({"SummaryMap": sandbox._summary(self.backend.get_account_summary().summary_map)})
-
-
-def _contact_sandbox(response: Any, action: str) -> Sandbox:
-    sandbox = _ACTIVE.get(response._get_param("AccountId") or response.current_account)
-    if sandbox is None:  # as stock moto answers
-        raise NotImplementedError(f"The {action} action has not been implemented")
-    return sandbox
-
-
-def _account_get_contact_information(self: Any) -> Any:
-    from moto.core.responses import ActionResult
-
-    sandbox = _contact_sandbox(self, "GetContactInformation")
-    with sandbox._lock:
-        return ActionResult({"ContactInformation": dict(sandbox._contact)})
-
-
-def _account_put_contact_information(self: Any) -> Any:
-    from moto.core.responses import EmptyResult
-
-    sandbox = _contact_sandbox(self, "PutContactInformation")
-    with sandbox._lock:
-        sandbox._contact = dict(self._get_param("ContactInformation") or {})
-    return EmptyResult()
-
-
-def _original(response: Any, name: str) -> Any:
-    return _SAVED[name][1](response)
-
-
-def _install_patches() -> None:
-    from moto.account import urls as account_urls
-    from moto.account.responses import AccountResponse
-    from moto.iam.responses import IamResponse
-
-    patches = {
-        (IamResponse, "generate_credential_report"): _iam_generate_credential_report,
-        (IamResponse, "get_credential_report"): _iam_get_credential_report,
-        (IamResponse, "get_account_summary"): _iam_get_account_summary,
-        (AccountResponse, "get_contact_information"): _account_get_contact_information,
-        (AccountResponse, "put_contact_information"): _account_put_contact_information,
-    }
-    for (cls, name), func in patches.items():
-        _SAVED[name] = (cls, cls.__dict__.get(name))
-        setattr(cls, name, func)
-    for path in _CONTACT_PATHS:
-        if path not in account_urls.url_paths:
-            account_urls.url_paths[path] = AccountResponse.dispatch
-            _added_paths.append(path)
-
-
-def _remove_patches() -> None:
-    from moto.account import urls as account_urls
-
-    for name, (cls, original) in _SAVED.items():
-        if original is None:
-            delattr(cls, name)
-        else:
-            setattr(cls, name, original)
-    _SAVED.clear()
-    for path in _added_paths:
-        account_urls.url_paths.pop(path, None)
-    _added_paths.clear()
-
-
 def _purge_account(account_id: str) -> None:
     """Drop every moto backend of ``account_id`` (what moto's reset does, for one account)."""
     from moto.core.base_backend import BackendDict
@@ -569,25 +305,25 @@ def _purge_account(account_id: str) -> None:
 def _claim(now: datetime) -> Sandbox:
     import random
 
-    with _REGISTRY_LOCK:
+    with patches.REGISTRY_LOCK:
         account_id = DEMO_ACCOUNT_ID
-        while account_id in _ACTIVE:  # a second sandbox at once gets its own account
+        while account_id in patches.ACTIVE:  # a second sandbox at once gets its own account
             account_id = str(random.randrange(10**11, 10**12))
         _purge_account(account_id)
-        if not _ACTIVE:
-            _install_patches()
-        sandbox = _ACTIVE[account_id] = Sandbox(account_id, now)
+        if not patches.ACTIVE:
+            patches.install()
+        sandbox = patches.ACTIVE[account_id] = Sandbox(account_id, now)
         return sandbox
 
 
 def _release(sandbox: Sandbox) -> None:
-    with _REGISTRY_LOCK:
-        if _ACTIVE.get(sandbox.account_id) is not sandbox:
+    with patches.REGISTRY_LOCK:
+        if patches.ACTIVE.get(sandbox.account_id) is not sandbox:
             return
-        del _ACTIVE[sandbox.account_id]
+        del patches.ACTIVE[sandbox.account_id]
         _purge_account(sandbox.account_id)
-        if not _ACTIVE:
-            _remove_patches()
+        if not patches.ACTIVE:
+            patches.remove()
 
 
 def start_sandbox(now: datetime | None = None) -> Sandbox:
