@@ -41,7 +41,7 @@ CLOSED = {Status.DONE, Status.CONFIRMED, Status.SKIPPED, Status.RETIRED}
 
 
 # The steps are declared in wizard.steps; the checklist walks them in that order.
-STEP_DEFS = STEPS
+STEP_DEFS = STEPS  # the name tests and older callers use
 
 
 def verdict(current: Status, seen: bool) -> tuple[Status | None, str]:
@@ -115,7 +115,7 @@ class Checklist:
     findings_after: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
-        for s in STEP_DEFS:
+        for s in STEPS:
             self.steps.setdefault(s.id, StepRecord(s.id))
 
     @property
@@ -154,7 +154,7 @@ class Checklist:
         return rec
 
     def progress(self) -> tuple[int, int]:
-        tasks = [s.id for s in STEP_DEFS if s.id != "summary"]
+        tasks = [s.id for s in STEPS if s.id != "summary"]
         return sum(self.steps[i].status in CLOSED for i in tasks), len(tasks)
 
     def next_open(self) -> str:
@@ -172,7 +172,7 @@ class Checklist:
             "finished_at": self.finished_at,
             "tool_version": self.tool_version,
             "sandbox": self.sandbox,
-            "steps": [self.steps[s.id].to_json() for s in STEP_DEFS],
+            "steps": [self.steps[s.id].to_json() for s in STEPS],
             "findings_before": self.findings_before,
             "findings_after": self.findings_after,
         }

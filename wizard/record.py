@@ -17,7 +17,6 @@ from wizard.checklist import STATUS_LABELS, STEPS_BY_ID, Checklist, iso, utcnow
 from wizard.errors import InputError, WizardError
 
 RECORD_VERSION = 1
-FORMATS = ("json", "markdown")
 
 
 def canonical(body: dict[str, Any]) -> bytes:

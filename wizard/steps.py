@@ -238,8 +238,6 @@ FINAL_STEP = "summary"
 # -- derived tables ----------------------------------------------------------------------
 ROOT_STEPS: dict[str, Guidance] = {s.id: s.guidance for s in STEPS if s.guidance is not None}
 SIMULATABLE: dict[str, str] = {s.id: s.simulation for s in STEPS if s.simulation}
-SCREENS: dict[str, str] = {s.id: s.screen for s in STEPS}
-VERIFIED_STEPS: tuple[str, ...] = tuple(s.id for s in STEPS if s.verifier)
 
 
 def step_order(caller: Caller) -> list[str]:
