@@ -74,7 +74,7 @@ class StepList(ListView):
 
     def __init__(self, checklist: Checklist | None, *, id: str | None = None) -> None:  # noqa: A002
         self._shown: dict[str, Status] = {}  # the status each label shows
-        super().__init__(*self._items(checklist), id=id)
+        super().__init__(*self._items(checklist), initial_index=None, id=id)  # Down starts at the top
 
     def _items(self, checklist: Checklist | None) -> list[ListItem]:
         self._shown = {sid: checklist.step(sid).status if checklist else Status.PENDING
