@@ -341,3 +341,53 @@ def test_qr_label_uses_the_account_alias_like_aws(moto_endpoint):
         assert enrollment.account_id == "123456789012"  # the keyring entry still names the account
     finally:
         mfa.cancel(aws, enrollment)
+
+
+# --- the screen's side: the admin set-up and the enrolment holder -----------------------------
+
+
+def test_admin_setup_is_walked_one_confirmed_action_at_a_time(aws, admin_policy):
+    setup = mfa.plan_admin_setup(aws, "admin")
+    assert [a.kind for a in setup.pending] == ["create_user", "create_group", "attach_policy", "add_member"]
+    first = setup.next
+    mfa.execute_admin_action(aws, first)
+    setup.made(first)
+    assert setup.next.kind == "create_group"
+    assert setup.stop() == 3 and setup.next is None
+
+
+def test_holder_deletes_a_device_created_after_the_screen_left(aws, iam):
+    import threading
+
+    iam.create_user(UserName="alice")
+    holder, create = mfa.EnrollmentHolder(), aws.create_virtual_mfa_device
+    entered, release = threading.Event(), threading.Event()
+
+    def slow(name):
+        entered.set()
+        release.wait(10)
+        return create(name)
+
+    aws.create_virtual_mfa_device = slow
+    worker = threading.Thread(target=lambda: holder.start(aws, "alice", "alice", account_id="123456789012"))
+    worker.start()
+    assert entered.wait(10)
+    holder.close(aws)  # leaving while CreateVirtualMFADevice is in flight
+    assert unassigned(iam) == []
+    release.set()
+    worker.join(10)
+    assert unassigned(iam) == []  # the call that created it deleted it
+
+
+def test_holder_close_deletes_the_idle_enrolment_and_keeps_an_enabled_one(aws, iam):
+    iam.create_user(UserName="alice")
+    iam.create_user(UserName="bob")
+    left, done = mfa.EnrollmentHolder(), mfa.EnrollmentHolder()
+    left.start(aws, "alice", "alice", account_id="123456789012")
+    enrolled = done.start(aws, "bob", "bob", account_id="123456789012")
+    done.complete(aws, enrolled, *two_codes(seed_of(iam, enrolled.serial)))
+    left.close(aws)
+    done.close(aws)
+    done.cancel(aws, enrolled)  # too late: it is enabled, nothing is deleted
+    assert unassigned(iam) == []
+    assert [d["SerialNumber"] for d in iam.list_mfa_devices(UserName="bob")["MFADevices"]] == [enrolled.serial]
