@@ -12,6 +12,7 @@ from textual.widgets import Button, Static
 class Choice(ModalScreen[str]):
     """A question with buttons; dismisses with the chosen button's id."""
 
+    DEFAULT_CSS = "Choice { align: center middle; }"
     BINDINGS = [("escape", "cancel", "Cancel")]
 
     def __init__(self, title: str, text: str, choices: list[tuple[str, str]], *, cancel: str = "") -> None:
