@@ -71,32 +71,23 @@ class RootWizardApp(App):
     def export_screenshot(self, *, title: str | None = None, simplify: bool = False) -> str:
         """Textual's SVG screenshot, with every widget that shows a secret (the QR code, a
         revealed seed, typed MFA codes: class ``secret-view``) painted over."""
-        import io
-
-        from rich.console import Console
         from rich.segment import Segment
         from rich.style import Style
-        from textual._compositor import LayoutUpdate
         from textual.strip import Strip
 
-        width, height = self.size
-        update = self.screen._compositor.render_update(
-            full=True, screen_stack=self._background_screens, simplify=simplify)
+        from screens.compat import lines_to_svg, screen_lines
+
+        region, lines = screen_lines(self, simplify=simplify)
         masks = [w.region for w in self.screen.query(".secret-view") if w.display and w.region.area]
-        lines = []
-        for y, chops in enumerate(update.strips, update.region.y):
-            line = Strip.join(list(chops))
+        for y, line in enumerate(lines, region.y):
             for r in masks:
                 if r.y <= y < r.bottom:
                     x0, x1 = max(r.x, 0), min(r.right, line.cell_length)
                     label = " hidden in screenshots "[: x1 - x0].center(x1 - x0, "░")
                     line = Strip.join([line.crop(0, x0), Strip([Segment(label, Style(color="grey50"))]),
                                        line.crop(x1, line.cell_length)])
-            lines.append([line])
-        console = Console(width=width, height=height, file=io.StringIO(), force_terminal=True,
-                          color_system="truecolor", record=True, legacy_windows=False, safe_box=False)
-        console.print(LayoutUpdate(lines, update.region))
-        return console.export_svg(title=title or self.title)
+            lines[y - region.y] = line
+        return lines_to_svg(lines, region, size=self.size, title=title or self.title)
 
     def log_exception(self, error: BaseException | None) -> None:
         if error is not None:

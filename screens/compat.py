@@ -1,0 +1,115 @@
+"""Every use of Textual's private internals, in one place, checked against the tested version.
+
+pyproject.toml pins Textual to ``TESTED_TEXTUAL``. Two things here reach below Textual's
+public API, because it has no public way to do them:
+
+- ``UnmeasuredDataTable`` overrides DataTable's private ``_update_dimensions`` (and reads
+  ``_row_label_column_width`` and ``_total_row_height``) so that a table whose columns all
+  have a fixed width is not measured cell by cell (about a second for 5,000 users).
+- ``screen_lines`` / ``lines_to_svg`` read the screen's compositor (``Screen._compositor``,
+  ``App._background_screens``, ``textual._compositor.LayoutUpdate``) so that a screenshot can
+  be painted over where a secret is shown before it is turned into SVG.
+
+At import the installed Textual is checked: if one of these internals is gone this module
+raises ``TextualCompatError`` (naming what is missing and the tested version) instead of the
+app failing later in a screen; if only the version differs it warns with
+``TextualVersionWarning``. To move to a new Textual: install it, run tests/test_compat.py and
+the screenshot and table tests, then change the pin and ``TESTED_TEXTUAL`` together.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from collections.abc import Iterable, Sequence
+from importlib.metadata import version
+
+from rich.console import Console
+from textual.app import App
+from textual.geometry import Region, Size
+from textual.screen import Screen
+from textual.strip import Strip
+from textual.widgets import DataTable
+from textual.widgets.data_table import RowKey
+
+TESTED_TEXTUAL = "8.2.8"
+
+
+class TextualCompatError(ImportError):
+    """The installed Textual lacks an internal the app relies on."""
+
+
+class TextualVersionWarning(RuntimeWarning):
+    """The installed Textual is not the tested version (its internals are still present)."""
+
+
+def missing_internals() -> list[str]:
+    """The private Textual names this module uses that the installed Textual lacks."""
+    missing = []
+    try:
+        from textual._compositor import Compositor, LayoutUpdate  # noqa: F401
+    except ImportError:
+        return ["textual._compositor.LayoutUpdate"]
+    if not callable(getattr(Compositor, "render_update", None)):
+        missing.append("textual._compositor.Compositor.render_update")
+    if not callable(getattr(DataTable, "_update_dimensions", None)):
+        missing.append("textual.widgets.DataTable._update_dimensions")
+    for name in ("_row_label_column_width", "_total_row_height"):
+        if not isinstance(getattr(DataTable, name, None), property):
+            missing.append(f"textual.widgets.DataTable.{name}")
+    if not isinstance(getattr(App, "_background_screens", None), property):
+        missing.append("textual.app.App._background_screens")
+    return missing
+
+
+def check_textual(installed: str | None = None, missing: Sequence[str] | None = None) -> None:
+    """Raise TextualCompatError when internals are missing, warn when only the version differs."""
+    installed = installed if installed is not None else version("textual")
+    missing = missing_internals() if missing is None else missing
+    if missing:
+        raise TextualCompatError(
+            f"rootwizard is tested with Textual {TESTED_TEXTUAL}; the installed Textual {installed} "
+            f"lacks {', '.join(missing)}. Install the tested version: "
+            f"pip install 'textual=={TESTED_TEXTUAL}'.")
+    if installed != TESTED_TEXTUAL:
+        warnings.warn(
+            f"rootwizard is tested with Textual {TESTED_TEXTUAL}, not {installed}: the table sizing "
+            f"and the masked screenshots use Textual internals (screens/compat.py).",
+            TextualVersionWarning, stacklevel=2)
+
+
+check_textual()
+
+from textual._compositor import LayoutUpdate  # noqa: E402  (present: checked just above)
+
+
+class UnmeasuredDataTable(DataTable):
+    """A DataTable that does not measure cells when every column has a fixed width and no
+    row has an automatic height or a label: its virtual size is then the sum of the widths
+    by the rows' total height. Otherwise it sizes itself as DataTable does."""
+
+    def _update_dimensions(self, new_rows: Iterable[RowKey]) -> None:
+        if (any(c.auto_width for c in self.columns.values())
+                or any(r.auto_height or r.label is not None for r in self.rows.values())):
+            super()._update_dimensions(new_rows)
+            return
+        width = sum(c.get_render_width(self) for c in self.columns.values()) + self._row_label_column_width
+        header = self.header_height if self.show_header else 0
+        self.virtual_size = Size(width, self._total_row_height + header)
+
+
+def screen_lines(app: App, *, simplify: bool = False) -> tuple[Region, list[Strip]]:
+    """The app's current screen (with the screens a dialog shows behind it) as one Strip
+    per line, and the region they cover: what Textual's own screenshot renders."""
+    screen: Screen = app.screen
+    update = screen._compositor.render_update(full=True, screen_stack=app._background_screens,
+                                              simplify=simplify)
+    return update.region, [Strip.join(list(chops)) for chops in update.strips]
+
+
+def lines_to_svg(lines: Sequence[Strip], region: Region, *, size: Size, title: str) -> str:
+    """Lines from ``screen_lines`` (possibly painted over) as an SVG, as Textual exports it."""
+    console = Console(width=size.width, height=size.height, file=io.StringIO(), force_terminal=True,
+                      color_system="truecolor", record=True, legacy_windows=False, safe_box=False)
+    console.print(LayoutUpdate([[line] for line in lines], region))
+    return console.export_svg(title=title)
