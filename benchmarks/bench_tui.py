@@ -21,9 +21,9 @@ def _app(sandbox, state_dir):
 
 
 async def findings_view(runs: int) -> list[float]:
-    from conftest import settle
     from textual.widgets import DataTable
 
+    from conftest import settle
     from wizard.credreport import generate_synthetic_report
     from wizard.sandbox import start_sandbox
 
@@ -96,9 +96,8 @@ def peak_memory_mb() -> float:
 
     root = Path(__file__).resolve().parent.parent
     # VmHWM, not ru_maxrss: Linux carries ru_maxrss over exec from the (larger) parent.
-    code = ("import asyncio, re, sys; sys.path[:0] = [%r, %r];"
+    code = (f"import asyncio, re, sys; sys.path[:0] = [{str(root)!r}, {str(root / 'tests')!r}];"
             "from benchmarks.bench_tui import findings_view; asyncio.run(findings_view(1));"
-            "print(re.search(r'VmHWM:\\s+(\\d+) kB', open('/proc/self/status').read()).group(1))"
-            ) % (str(root), str(root / "tests"))
+            "print(re.search(r'VmHWM:\\s+(\\d+) kB', open('/proc/self/status').read()).group(1))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root)
     return int(out.stdout.split()[-1]) / 1024

@@ -8,8 +8,8 @@ import time
 
 
 def main() -> None:
-    from wizard import cli
     from screens.app import RootWizardApp
+    from wizard import cli
 
     painted = {}
 

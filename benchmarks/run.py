@@ -79,7 +79,6 @@ def report_analysis(runs: int) -> tuple[str, datetime]:
         analyse(report, now)
         t2 = time.perf_counter()
         user_table(report, now)
-        t3 = time.perf_counter()
         parse.append((t1 - t0) * 1000)
         full.append((t2 - t0) * 1000)
     row("5,000-user report: parse", parse, "ms")

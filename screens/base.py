@@ -22,6 +22,7 @@ from wizard.steps import SIMULATABLE, STEPS
 
 if TYPE_CHECKING:
     from screens.app import RootWizardApp
+    from wizard.context import WizardContext
 
 STATUS_MARKS = {
     Status.PENDING: "[ ]",
@@ -124,11 +125,11 @@ class StepScreen(Screen):
         self._writes = 0
 
     @property
-    def wapp(self) -> "RootWizardApp":
+    def wapp(self) -> RootWizardApp:
         return self.app  # type: ignore[return-value]
 
     @property
-    def ctx(self):  # noqa: ANN201
+    def ctx(self) -> WizardContext:
         return self.wapp.ctx
 
     def compose(self) -> ComposeResult:

@@ -104,6 +104,7 @@ def screen_lines(app: App, *, simplify: bool = False) -> tuple[Region, list[Stri
     screen: Screen = app.screen
     update = screen._compositor.render_update(full=True, screen_stack=app._background_screens,
                                               simplify=simplify)
+    assert isinstance(update, LayoutUpdate)  # full=True: the whole screen, never a partial update
     return update.region, [Strip.join(list(chops)) for chops in update.strips]
 
 

@@ -11,8 +11,6 @@ screens/compat.py with Textual's other internals.
 
 from __future__ import annotations
 
-from textual.widgets import DataTable
-
 from screens.compat import UnmeasuredDataTable
 
 
@@ -24,5 +22,5 @@ class FixedTable(UnmeasuredDataTable):
         """DataTable recomputes this on every added row; columns only change on add/remove."""
         keys = tuple(self.columns)
         if self._ordered is None or self._ordered[0] != keys:
-            self._ordered = (keys, DataTable.ordered_columns.fget(self))
+            self._ordered = (keys, super().ordered_columns)
         return self._ordered[1]

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from textual import on
-from textual.app import ComposeResult
-from textual.containers import Horizontal
 from rich import box
 from rich.table import Table
 from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal
 from textual.widgets import Button, Checkbox, Input, Label, Static
 
 from screens.base import ErrorHandler, StepScreen
@@ -112,9 +112,12 @@ class PolicyScreen(StepScreen):
             NO_POLICY_TEXT if current is None else
             "The account has a password policy (read with iam:GetAccountPasswordPolicy).")
         for name, value in form.as_dict().items():
-            widget = self.query_one(f"#f-{name}")
+            widget = self._field(name)
             widget.disabled = False
-            widget.value = value if isinstance(value, bool) else str(value)
+            if isinstance(widget, Checkbox):
+                widget.value = bool(value)
+            else:
+                widget.value = str(value)
         self.query_one("#confirm-weakening", Checkbox).value = False
         self.query_one("#apply", Button).disabled = False
         self._refresh()
@@ -125,8 +128,13 @@ class PolicyScreen(StepScreen):
         self._load()
 
     # -- the form ----------------------------------------------------------------------------
+    def _field(self, name: str) -> Input | Checkbox:
+        if FIELD[name].kind is bool:
+            return self.query_one(f"#f-{name}", Checkbox)
+        return self.query_one(f"#f-{name}", Input)
+
     def _form(self) -> dict[str, str | bool]:
-        return {spec.name: self.query_one(f"#f-{spec.name}").value for spec in FIELDS}
+        return {spec.name: self._field(spec.name).value for spec in FIELDS}
 
     def _show_field_errors(self, errors: dict[str, str]) -> None:
         for spec in FIELDS:

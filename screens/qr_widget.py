@@ -45,7 +45,7 @@ class QrCode(Widget):
         while node is not None and getattr(getattr(node, "styles", None), "overflow_y", None) not in (
                 "auto", "scroll"):
             node = node.parent
-        rows = node.scrollable_content_region.height if node is not None else self.screen.size.height
+        rows = node.scrollable_content_region.height if isinstance(node, Widget) else self.screen.size.height
         return width, max(rows, 1)
 
     def _fit(self, width: int) -> QrLayout | TooSmall | None:

@@ -27,7 +27,8 @@ def test_help_documents_every_subcommand_and_flag():
     for word in ("sessions", "export", "audit", "password-policy", "mfa enroll", "--demo", "--resume",
                  "--profile", "--region", "--state-dir", "--log-file"):
         assert word in out
-    sub = subprocess.run([sys.executable, "-m", "wizard.cli", "export", "--help"], capture_output=True, text=True).stdout
+    sub = subprocess.run([sys.executable, "-m", "wizard.cli", "export", "--help"],
+                         capture_output=True, text=True).stdout
     for word in ("--account", "--format", "-o", "--force"):
         assert word in sub
 

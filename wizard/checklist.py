@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from enum import StrEnum
-from typing import Any
+from typing import Any, overload
 
 from wizard import __version__
 from wizard.errors import InputError
@@ -67,6 +67,10 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc).replace(microsecond=0)
 
 
+@overload
+def iso(dt: datetime) -> str: ...
+@overload
+def iso(dt: None) -> None: ...
 def iso(dt: datetime | None) -> str | None:
     return dt.astimezone(timezone.utc).isoformat() if dt else None
 
@@ -89,7 +93,7 @@ class StepRecord:
         return d
 
     @classmethod
-    def from_json(cls, d: dict[str, Any]) -> "StepRecord":
+    def from_json(cls, d: dict[str, Any]) -> StepRecord:
         return cls(
             id=str(d["id"]), status=Status(d.get("status", "pending")),
             changed_at=d.get("changed_at"), changed_by=d.get("changed_by"),
@@ -178,7 +182,7 @@ class Checklist:
         }
 
     @classmethod
-    def from_json(cls, d: dict[str, Any]) -> "Checklist":
+    def from_json(cls, d: dict[str, Any]) -> Checklist:
         steps = {}
         for sd in d.get("steps", []):
             rec = StepRecord.from_json(sd)

@@ -10,9 +10,13 @@ import argparse
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from wizard import __version__
 from wizard.errors import WizardError
+
+if TYPE_CHECKING:
+    from wizard.sandbox import Sandbox
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -44,7 +48,7 @@ def _common(p: argparse.ArgumentParser, sub: bool = True) -> None:
     """Flags accepted before or after the subcommand. In subparsers their default is
     SUPPRESS so a flag given before the subcommand is not reset by the subparser."""
     g = p.add_argument_group("connection and files")
-    kw = {"default": argparse.SUPPRESS} if sub else {}
+    kw: dict[str, Any] = {"default": argparse.SUPPRESS} if sub else {}
     g.add_argument("--profile", help="AWS profile to use (default: AWS_PROFILE or the default chain)", **kw)
     g.add_argument("--region", help="AWS region for the clients (default: the profile's, else us-east-1)", **kw)
     g.add_argument("--demo", action="store_true",
@@ -115,7 +119,7 @@ class Runtime:
         from wizard.session import default_state_dir
 
         self.args = args
-        self.sandbox = None
+        self.sandbox: Sandbox | None = None
         if getattr(args, "log_file", None):
             from wizard.redact import setup_log_file
 
@@ -148,9 +152,8 @@ class Runtime:
 
 def cmd_tui(rt: Runtime) -> int:
     from screens.app import RootWizardApp
-    from wizard.context import WizardContext
-
     from wizard.aws import AwsAccess
+    from wizard.context import WizardContext
 
     a = rt.args
     # With --demo the sandbox starts in the connect worker, after the first screen is drawn.

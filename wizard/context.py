@@ -9,13 +9,16 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from wizard.aws import AwsAccess, Identity
 from wizard.checklist import Checklist, Status, iso, utcnow, verdict
 from wizard.errors import SessionError
 from wizard.session import SessionStore
 from wizard.verify import Seen, reverify
+
+if TYPE_CHECKING:
+    from wizard.sandbox import Sandbox
 
 log = logging.getLogger("rootwizard.session")
 
@@ -50,7 +53,7 @@ class Reverified:
 class WizardContext:
     aws: AwsAccess
     state_dir: Path
-    sandbox: Any = None
+    sandbox: Sandbox | None = None
     demo: bool = False            # run on the sandbox account (started by connect())
     identity: Identity | None = None
     checklist: Checklist | None = None

@@ -278,7 +278,7 @@ def start_enrollment(aws: AwsAccess, user: str, device_name: str, *, account_id:
         check = TwoCodeCheck(seed, **check_options)
     except InputError:
         _delete_quietly(aws, serial)
-        raise WizardError("AWS returned a secret key that is not valid base32; the device was deleted.")
+        raise WizardError("AWS returned a secret key that is not valid base32; the device was deleted.") from None
     return Enrollment(user, device_name, serial, account, seed, check, alias)
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 from wizard.errors import FormError, InputError, WizardError
 
@@ -167,6 +167,12 @@ class Policy:
         """The value of a field by its API name."""
         return getattr(self, _spec(name).attr)
 
+    @overload
+    @classmethod
+    def from_api(cls, data: Mapping[str, Any]) -> Policy: ...
+    @overload
+    @classmethod
+    def from_api(cls, data: None) -> None: ...
     @classmethod
     def from_api(cls, data: Mapping[str, Any] | None) -> Policy | None:
         """From GetAccountPasswordPolicy's response or its ``PasswordPolicy`` dict.
@@ -260,7 +266,7 @@ def parse_form(values: Mapping[str, str | bool | int]) -> Policy:
     """A complete Policy from form values keyed by API name; every field is required.
     Raises PolicyFormError with one message per bad, missing or unknown field."""
     errors: dict[str, str] = {}
-    parsed: dict[str, int | bool] = {}
+    parsed: dict[str, Any] = {}
     for spec in FIELDS:
         if spec.name not in values:
             errors[spec.name] = f"{spec.label}: missing."

@@ -25,7 +25,7 @@ _CONTACT_KEYS = ("Name", "Title", "EmailAddress", "PhoneNumber")
 
 def describe_evidence(evidence: Mapping[str, Any]) -> str:
     """What AWS showed, for the operator: "AccountAccessKeysPresent = 1"."""
-    parts = []
+    parts: list[str] = []
     for key, value in evidence.items():
         if key == "source":
             continue

@@ -298,7 +298,7 @@ def _purge_account(account_id: str) -> None:
     """Drop every moto backend of ``account_id`` (what moto's reset does, for one account)."""
     from moto.core.base_backend import BackendDict
 
-    for backend_dict in list(BackendDict._instances):
+    for backend_dict in list(BackendDict._instances):  # type: ignore[misc]  # moto keeps no type
         backend_dict.pop(account_id, None)
 
 
