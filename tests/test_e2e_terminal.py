@@ -16,8 +16,11 @@ pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is no
 BIN = Path(sys.executable).parent / "rootwizard"
 
 
+SOCKET = f"rootwizard-test-{os.getpid()}"  # one tmux server per test process (pytest-xdist workers)
+
+
 def _tmux(*args, check=True):
-    return subprocess.run(["tmux", "-L", "rootwizard-test", *args], capture_output=True, text=True, check=check)
+    return subprocess.run(["tmux", "-L", SOCKET, *args], capture_output=True, text=True, check=check)
 
 
 def _wait_for(pred, timeout=30.0):
