@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 import tomllib
 import warnings
 from importlib.metadata import version
@@ -117,3 +119,9 @@ def test_compat_is_the_only_module_that_imports_textual_internals():
              if re.search(r"textual\._|\._compositor|_update_dimensions|_background_screens|"
                           r"_row_label_column_width|_total_row_height", p.read_text())]
     assert users == ["compat.py"]
+
+
+def test_importing_any_screen_checks_textual_first():
+    code = "import sys, screens.dialogs; print('screens.compat' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "True"
