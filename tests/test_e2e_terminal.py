@@ -112,9 +112,12 @@ def test_qr_code_decodes_from_a_100x30_terminal_capture(terminal, tmp_path):
         _tmux("send-keys", "-t", "rw", "Tab")
     _tmux("send-keys", "-t", "rw", "Enter")
     assert _wait_for(lambda: "▀" * 20 in _screen()), _screen()
-    time.sleep(0.5)
-    capture = _tmux("capture-pane", "-p", "-e", "-t", "rw").stdout
-    decoded = [r.data.decode() for r in _zbar().decode(image(cells(capture)))]
+
+    def decoded_capture():  # the code may still be drawing on a busy machine: poll until it reads
+        capture = _tmux("capture-pane", "-p", "-e", "-t", "rw").stdout
+        return [r.data.decode() for r in _zbar().decode(image(cells(capture)))]
+
+    decoded = _wait_for(decoded_capture, 15) or decoded_capture()
     assert len(decoded) == 1
     uri = decoded[0]
     assert uri.startswith("otpauth://totp/Amazon%20Web%20Services:") and "@111122223333?secret=" in uri
