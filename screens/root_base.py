@@ -77,7 +77,7 @@ class SkipDialog(ModalScreen[str | None]):
 class RootStepScreen(StepScreen):
     """Base of the root steps. Subclasses set STEP_ID and may add compose_step()."""
 
-    CSS_PATH = "root.tcss"
+    CSS_PATH = ["root.tcss"]  # a subclass with a stylesheet of its own lists both
     CONSOLE_LABEL = "I did this in the console"
     CONSOLE_NOTE = ""  # the note an operator confirmation gets when none was typed
 
