@@ -74,18 +74,22 @@ class StepList(ListView):
     e.g. once the caller is known to be root). Labels are plain text: "[c]" is a mark."""
 
     def __init__(self, checklist: Checklist | None, *, id: str | None = None) -> None:  # noqa: A002
-        self._shown: dict[str, Status] = {}  # the status each label shows
+        self._shown: dict[str, Text] = {}  # the label each step shows
         super().__init__(*self._items(checklist), initial_index=None, id=id)  # Down starts at the top
 
     def _items(self, checklist: Checklist | None) -> list[ListItem]:
-        self._shown = {sid: checklist.step(sid).status if checklist else Status.PENDING
-                       for sid in step_ids(checklist)}
-        return [ListItem(Label(self._label(sid, status), markup=False), name=sid)
-                for sid, status in self._shown.items()]
+        self._shown = {sid: self._label(sid, checklist) for sid in step_ids(checklist)}
+        return [ListItem(Label(label, markup=False), name=sid) for sid, label in self._shown.items()]
 
     @staticmethod
-    def _label(step_id: str, status: Status) -> Text:
-        return Text(f"{STATUS_MARKS[status]} {STEPS_BY_ID[step_id].title}")
+    def _label(step_id: str, checklist: Checklist | None) -> Text:
+        rec = checklist.step(step_id) if checklist is not None else None
+        status = rec.status if rec is not None else Status.PENDING
+        text = f"{STATUS_MARKS[status]} {STEPS_BY_ID[step_id].title}"
+        exported = rec.evidence.get("exported_at") if rec is not None and step_id == "summary" else None
+        if status == Status.DONE and isinstance(exported, str):  # the summary closes with an export
+            text += f" (exported {exported[:16].replace('T', ' ')})"
+        return Text(text)
 
     def refresh_steps(self) -> None:
         app: RootWizardApp = self.app  # type: ignore[assignment]
@@ -98,10 +102,10 @@ class StepList(ListView):
             return
         for item in items:
             sid = item.name or ""
-            status = cl.step(sid).status if cl is not None else Status.PENDING
-            if self._shown.get(sid, Status.PENDING) != status:
-                item.query_one(Label).update(self._label(sid, status))
-                self._shown[sid] = status
+            label = self._label(sid, cl)
+            if self._shown.get(sid) != label:
+                item.query_one(Label).update(label)
+                self._shown[sid] = label
 
 
 def step_ids(checklist: Checklist | None) -> list[str]:

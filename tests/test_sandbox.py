@@ -237,3 +237,19 @@ def test_importing_the_module_loads_neither_moto_nor_textual():
             "print(sorted(m for m in sys.modules if m.split('.')[0] in {'moto', 'textual'}))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_a_report_younger_than_four_hours_is_returned_again_as_aws_does(sandbox):
+    (iam,) = clients(sandbox, "iam")
+    _, rows, generated = report(sandbox)
+    assert rows["dave.okafor"]["mfa_active"] == "false"
+    device = iam.create_virtual_mfa_device(VirtualMFADeviceName="dave.okafor")["VirtualMFADevice"]
+    iam.enable_mfa_device(UserName="dave.okafor", SerialNumber=device["SerialNumber"],
+                          AuthenticationCode1="111111", AuthenticationCode2="222222")
+    assert iam.generate_credential_report()["State"] == "COMPLETE"
+    _, again, generated_again = report(sandbox)
+    assert generated_again == generated and again["dave.okafor"]["mfa_active"] == "false"
+    with sandbox._lock:  # four hours on: the kept report is now old enough to be replaced
+        sandbox._report = (sandbox._report[0], sandbox._report[1] - timedelta(hours=4))
+    _, fresh, generated_fresh = report(sandbox)
+    assert fresh["dave.okafor"]["mfa_active"] == "true" and generated_fresh >= generated

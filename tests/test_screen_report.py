@@ -17,6 +17,7 @@ from botocore.stub import Stubber
 from conftest import settle
 from screens.report import ReportScreen
 from wizard.checklist import Status
+from wizard import sandbox as sandbox_module
 from wizard.credreport import generate_synthetic_report, parse_report
 
 STEP = "credential_report"
@@ -107,9 +108,14 @@ async def test_second_download_is_after_and_view_survives_navigation(make_app, s
         await pilot.click("#fetch")
         await settle(app, pilot)
         sandbox.simulate("root_mfa")
-        await pilot.click("#fetch")
+        await pilot.click("#fetch")  # within four hours AWS hands back the same report: no "after"
         await settle(app, pilot)
         cl = app.ctx.checklist
+        assert cl.findings_after is None
+        with sandbox._lock:  # four hours on: AWS generates a new report
+            sandbox._report = (sandbox._report[0], sandbox._report[1] - sandbox_module.REPORT_REUSE)
+        await pilot.click("#fetch")
+        await settle(app, pilot)
         assert cl.findings_before["root"]["mfa_active"] is False
         assert cl.findings_after["root"]["mfa_active"] is True
         copies = sorted(app.ctx.store.folder.glob("credential-report-*"))

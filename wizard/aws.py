@@ -314,14 +314,31 @@ class AwsAccess:
         return self.call("iam", "get_user", UserName=user_name)["User"]
 
     def has_login_profile(self, user_name: str) -> bool:
-        try:
-            self.call("iam", "get_login_profile", UserName=user_name)
-            return True
-        except errors.NotFoundError:
-            return False
+        return self.login_profile(user_name) is not None
 
     def list_mfa_devices(self, user_name: str) -> list[dict[str, Any]]:
         return self.paginate("iam", "list_mfa_devices", "MFADevices", UserName=user_name)
+
+    def login_profile(self, user_name: str) -> dict[str, Any] | None:
+        """The user's console password profile (CreateDate, PasswordResetRequired), or None."""
+        try:
+            return dict(self.call("iam", "get_login_profile", UserName=user_name)["LoginProfile"])
+        except errors.NotFoundError:
+            return None
+
+    def list_signing_certificates(self, user_name: str) -> list[dict[str, Any]]:
+        """The user's X.509 signing certificates (id, status, upload date; the body is dropped)."""
+        certs = self.paginate("iam", "list_signing_certificates", "Certificates", UserName=user_name)
+        return [{k: v for k, v in c.items() if k != "CertificateBody"} for c in certs]
+
+    def list_access_keys(self, user_name: str) -> list[dict[str, Any]]:
+        """The user's access keys (id, status, create date); never a secret."""
+        return self.paginate("iam", "list_access_keys", "AccessKeyMetadata", UserName=user_name)
+
+    def access_key_last_used(self, access_key_id: str) -> dict[str, Any]:
+        """GetAccessKeyLastUsed's ``AccessKeyLastUsed`` (LastUsedDate absent when never used)."""
+        return dict(self.call("iam", "get_access_key_last_used",
+                              AccessKeyId=access_key_id).get("AccessKeyLastUsed") or {})
 
     def list_virtual_mfa_devices(self, assignment: str = "Any") -> list[dict[str, Any]]:
         devices = self.paginate("iam", "list_virtual_mfa_devices", "VirtualMFADevices",

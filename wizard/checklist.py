@@ -117,6 +117,7 @@ class Checklist:
     steps: dict[str, StepRecord] = field(default_factory=dict)
     findings_before: dict[str, Any] | None = None
     findings_after: dict[str, Any] | None = None
+    after_state: dict[str, Any] | None = None  # wizard.after_state.AfterState.to_json(), read at the summary
 
     def __post_init__(self) -> None:
         for s in STEPS:
@@ -179,6 +180,7 @@ class Checklist:
             "steps": [self.steps[s.id].to_json() for s in STEPS],
             "findings_before": self.findings_before,
             "findings_after": self.findings_after,
+            "after_state": self.after_state,
         }
 
     @classmethod
@@ -194,4 +196,5 @@ class Checklist:
             finished_at=d.get("finished_at"), tool_version=str(d.get("tool_version") or __version__),
             sandbox=bool(d.get("sandbox", False)), steps=steps,
             findings_before=d.get("findings_before"), findings_after=d.get("findings_after"),
+            after_state=d.get("after_state"),
         )

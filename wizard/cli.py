@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from wizard import __version__
@@ -31,7 +30,8 @@ Run without a subcommand to start the interactive wizard."""
 EPILOG = """\
 subcommands:
   sessions          list saved sessions (account, started, progress, last change)
-  export            export the completion record of a saved session (json or markdown)
+  export            export the completion record of a saved session (json or markdown; --sign KEY)
+  verify            check a completion record and whether what it claims still holds in AWS
   audit             analyse the credential report (--report FILE offline, or live)
   password-policy   show or apply the CIS baseline IAM password policy without the TUI
   mfa enroll        enrol a virtual MFA device for an IAM user on a plain terminal
@@ -40,8 +40,8 @@ credentials come from the standard AWS chain (--profile/AWS_PROFILE, environment
 instance roles); AWS_ENDPOINT_URL is honoured. Sessions live in --state-dir, else
 ROOTWIZARD_STATE_DIR, else the platform's user state folder.
 
-exit status: 0 success; 1 audit --strict found a problem, or a refused/failed action;
-2 bad input or an error (one line on stderr)."""
+exit status: 0 success; 1 audit --strict found a problem, verify found drift or a failed
+hash/signature, or a refused/failed action; 2 bad input or an error (one line on stderr)."""
 
 
 def _common(p: argparse.ArgumentParser, sub: bool = True) -> None:
@@ -76,7 +76,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--account", metavar="ID", help="account ID (needed when several sessions are saved)")
     p.add_argument("--format", choices=("json", "markdown"), default="json", help="record format (default json)")
     p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")
-    p.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
+    p.add_argument("--force", action="store_true", help="overwrite FILE (and FILE.sig) if it exists")
+    p.add_argument("--sign", metavar="KEY", help="sign the record with this SSH key (ssh-keygen -Y sign, "
+                   "namespace rootwizard-record); the signature goes to FILE.sig; needs -o")
+    p.add_argument("--live", action="store_true", help="read the after-state from AWS now and keep it in the "
+                   "session before exporting (default: the one read on the summary screen)")
+
+    p = sub.add_parser("verify", help="check a completion record and whether it still holds in AWS")
+    _common(p)
+    p.add_argument("record", metavar="RECORD", help="a record exported by rootwizard (JSON or Markdown)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--allowed-signers", metavar="FILE",
+                   help="check RECORD.sig against this allowed-signers file (ssh-keygen's format)")
+    p.add_argument("--markdown", metavar="FILE", help="also write a drift report in Markdown to FILE")
 
     p = sub.add_parser("audit", help="analyse the IAM credential report")
     _common(p)
@@ -180,36 +192,11 @@ def cmd_sessions(rt: Runtime) -> int:
     return EXIT_OK
 
 
-def cmd_export(rt: Runtime) -> int:
-    from wizard.record import build_record, render, write_export
-    from wizard.session import SessionStore, list_sessions
-
-    a = rt.args
-    account = a.account
-    if not account:
-        found = [i for i in list_sessions(rt.state_dir) if not i.problem]
-        if not found:
-            return _fail(f"no saved session in {rt.state_dir}")
-        if len(found) > 1:
-            return _fail("several sessions are saved: choose one with --account "
-                         + ", ".join(i.account_id for i in found))
-        account = found[0].account_id
-    store = SessionStore(rt.state_dir, account)
-    if not store.exists():
-        return _fail(f"no saved session for account {account} in {rt.state_dir}")
-    text = render(build_record(store.load()), a.format)
-    if a.output:
-        write_export(text, Path(a.output), force=a.force)
-        print(f"Written: {a.output}", file=sys.stderr)
-    else:
-        sys.stdout.write(text)
-    return EXIT_OK
-
-
 # Subcommands implemented beside their domain module: "module:function(rt) -> exit code".
 COMMANDS = {
     "sessions": cmd_sessions,
-    "export": cmd_export,
+    "export": "wizard.record_cli:cli_export",
+    "verify": "wizard.record_cli:cli_verify",
     "audit": "wizard.audit:cli_audit",
     "password-policy": "wizard.policy_cli:cli_password_policy",
     "mfa enroll": "wizard.mfa_cli:cli_enroll",

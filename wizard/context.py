@@ -182,6 +182,11 @@ class WizardContext:
         self._saved_change(lambda cl: setattr(cl, "finished_at", iso(utcnow())))
         return True
 
+    def set_after_state(self, state: dict[str, Any]) -> None:
+        """Keep the after-state read at the summary (wizard.after_state), saved at once;
+        a failed save puts the checklist back and raises."""
+        self._saved_change(lambda cl: setattr(cl, "after_state", state))
+
     def _saved_change(self, apply: Callable[[Checklist], object]) -> None:
         assert self.checklist is not None and self.store is not None
         if self.store.read_only:

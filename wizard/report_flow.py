@@ -143,12 +143,15 @@ def session_findings(result: ReportResult) -> dict[str, Any]:
 def store_findings(checklist: Checklist, result: ReportResult) -> str | None:
     """Keep the findings in the checklist: the first report is "before", later reports
     downloaded from AWS are "after". A file (its date unknown, maybe old) only ever
-    fills an empty "before". Returns which slot was set, or None."""
+    fills an empty "before". The same report handed back again (AWS does so for four
+    hours) fills nothing: it was generated before the changes since. Returns which slot
+    was set, or None."""
     kept = session_findings(result)
     if checklist.findings_before is None:
         checklist.findings_before = kept
         return "before"
-    if result.source == SOURCE_AWS:
+    known = {f.get("sha256") for f in (checklist.findings_before, checklist.findings_after) if f}
+    if result.source == SOURCE_AWS and result.sha256 not in known:
         checklist.findings_after = kept
         return "after"
     return None

@@ -92,6 +92,21 @@ def read_private(path: Path) -> bytes:
         return f.read()
 
 
+def read_regular(path: Path, limit: int = 256 * 1024 * 1024) -> bytes:
+    """Read a file the operator named (a record to verify): a regular file only, never a
+    FIFO or device that would block or stream forever; IsADirectoryError for a folder."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    with os.fdopen(fd, "rb") as f:
+        st = os.fstat(f.fileno())
+        if stat.S_ISDIR(st.st_mode):
+            raise IsADirectoryError(errno.EISDIR, "Is a directory", str(path))
+        if not stat.S_ISREG(st.st_mode):
+            raise OSError(errno.EINVAL, "not a regular file", str(path))
+        if st.st_size > limit:
+            raise OSError(errno.EFBIG, f"larger than {limit // (1024 * 1024)} MB", str(path))
+        return f.read(limit + 1)
+
+
 @dataclass
 class SessionInfo:
     account_id: str
@@ -258,4 +273,4 @@ def list_sessions(state_dir: Path) -> list[SessionInfo]:
 
 
 __all__ = ["SCHEMA_VERSION", "SessionStore", "SessionLock", "SessionInfo", "atomic_write", "default_state_dir",
-           "list_sessions", "parse_session", "read_private"]
+           "list_sessions", "parse_session", "read_private", "read_regular"]

@@ -10,7 +10,8 @@ so while a sandbox runs, a few moto handlers are patched for the sandbox's accou
 (every other account keeps stock moto behaviour; wizard.sandbox.patches):
 
 * iam:GenerateCredentialReport / GetCredentialReport: a real-format report built from
-  the live moto state at generation time, with a ``<root_account>`` row.
+  the live moto state at generation time, with a ``<root_account>`` row; as in AWS, a
+  report younger than four hours is handed back again with its original GeneratedTime.
 * iam:GetAccountSummary: AccountMFAEnabled, AccountAccessKeysPresent and
   AccountPasswordPresent from the sandbox's root state.
 * account:GetContactInformation / PutContactInformation (not in moto).
@@ -31,8 +32,8 @@ from wizard.sandbox.seed import (
     AccessKeyInfo,
     RootState,
 )
-from wizard.sandbox.server import Sandbox, start_sandbox
+from wizard.sandbox.server import REPORT_REUSE, Sandbox, start_sandbox
 from wizard.steps import SIMULATABLE
 
 __all__ = ["ADMIN_POLICY_ARN", "DEMO_ACCOUNT_ID", "OPERATOR", "REGION", "ROOT_MFA_DEVICE", "SIMULATABLE",
-           "AccessKeyInfo", "RootState", "Sandbox", "start_sandbox"]
+           "REPORT_REUSE", "AccessKeyInfo", "RootState", "Sandbox", "start_sandbox"]

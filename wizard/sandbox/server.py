@@ -23,6 +23,9 @@ from wizard.sandbox.seed import (
 )
 from wizard.steps import SIMULATABLE  # the steps whose console action the sandbox simulates
 
+# AWS returns the existing credential report, unchanged, while it is younger than this.
+REPORT_REUSE = timedelta(hours=4)
+
 class Sandbox:
     """A running sandbox. Create with :func:`start_sandbox`; ``stop()`` or use as a
     context manager. Times follow a clock that starts at ``now`` and runs in real time."""
@@ -268,6 +271,8 @@ class Sandbox:
         with self._lock:
             first = self._report is None
             at = self.now().replace(microsecond=0)  # AWS reports whole seconds
+            if not first and at - self._report[1] < REPORT_REUSE:  # type: ignore[index]
+                return {"State": "COMPLETE"}  # as AWS: the existing report, its GeneratedTime kept
             self._report = (format_report_csv(self.report_rows()), at)
         if first:
             return {"State": "STARTED",
