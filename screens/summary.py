@@ -68,14 +68,16 @@ class SummaryScreen(StepScreen):
         stamp = utcnow().strftime("%Y%m%dT%H%M%SZ")
         self.query_one("#export-path", Input).value = str(
             self.ctx.store.folder / f"rootwizard-record-{cl.account_id}-{stamp}.json")
+        saved = True
         try:
             self.ctx.finish()
         except (WizardError, OSError) as exc:  # e.g. a full disk: said, not a crash
+            saved = False
             self.show_error(f"Not saved: {exc}. The session is as it was before this screen opened; "
                             "export the record, or free space and open the summary again.")
         self._show_state()
         self._show_last_export()
-        if not self.ctx.store.read_only:
+        if saved and not self.ctx.store.read_only:  # after a failed save the message stays; Read again retries
             self._read_after_state()
 
     # -- after-state and residual risk ---------------------------------------------------------

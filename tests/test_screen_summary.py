@@ -52,3 +52,24 @@ async def test_an_export_to_an_existing_file_changes_nothing(make_app, tmp_path)
         assert taken.read_text() == "keep"
         assert "already exists" in str(app.screen.query_one("#error").render())
         assert app.ctx.checklist.step("summary").status == Status.PENDING
+
+
+async def test_an_after_state_that_cannot_be_saved_is_said_and_changes_nothing(make_app, monkeypatch):
+    import errno
+
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await goto(app, pilot, "summary")
+        cl = app.ctx.checklist
+        kept = cl.after_state
+
+        def full(_checklist):
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+        monkeypatch.setattr(app.ctx.store, "save", full)
+        await press(app, pilot, "#reread")
+        assert app.is_running
+        error = str(app.screen.query_one("#error").render())
+        assert "read but not saved: No space left on device" in error
+        assert cl.after_state == kept

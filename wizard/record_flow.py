@@ -51,7 +51,11 @@ def read_after_state(ctx: Any, now: Callable[[], datetime] = utcnow) -> after_st
     session (saved at once)."""
     cl: Checklist = ctx.checklist
     state = after_state.read(ctx.aws, cl.account_id, checklist=cl, now=now)
-    ctx.set_after_state(state.to_json())
+    try:
+        ctx.set_after_state(state.to_json())
+    except OSError as exc:  # the session is as it was; say why
+        raise SessionError(f"The after-state was read but not saved: {exc.strerror or exc}.",
+                           hint="Free space or fix the state folder, then read it again.") from None
     return state
 
 
