@@ -74,7 +74,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("export", help="export a completion record")
     _common(p)
     p.add_argument("--account", metavar="ID", help="account ID (needed when several sessions are saved)")
-    p.add_argument("--format", choices=("json", "markdown"), default="json", help="record format (default json)")
+    from wizard.record import FORMATS
+
+    p.add_argument("--format", choices=tuple(FORMATS), default="json", help="record format (default json)")
     p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")
     p.add_argument("--force", action="store_true", help="overwrite FILE (and FILE.sig) if it exists")
     p.add_argument("--sign", metavar="KEY", help="sign the record with this SSH key (ssh-keygen -Y sign, "

@@ -22,7 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -385,18 +385,24 @@ def to_markdown(record: Mapping[str, Any]) -> str:
               MD_MARKER,
               "",
               "```json",
-              json.dumps(record, indent=2, ensure_ascii=False),
+              to_json_text(record).rstrip("\n"),
               "```",
               ""]
     return "\n".join(lines)
 
 
+def to_json_text(record: Mapping[str, Any]) -> str:
+    return json.dumps(record, indent=2, ensure_ascii=False) + "\n"
+
+
+# The export formats (the one registry: the CLI's --format choices come from it).
+FORMATS: dict[str, Callable[[Mapping[str, Any]], str]] = {"json": to_json_text, "markdown": to_markdown}
+
+
 def render(record: Mapping[str, Any], fmt: str) -> str:
-    if fmt == "json":
-        return json.dumps(record, indent=2, ensure_ascii=False) + "\n"
-    if fmt == "markdown":
-        return to_markdown(record)
-    raise InputError(f"Unknown format {fmt!r}: use json or markdown.", field="format")
+    if fmt not in FORMATS:
+        raise InputError(f"Unknown format {fmt!r}: use {' or '.join(FORMATS)}.", field="format")
+    return FORMATS[fmt](record)
 
 
 def write_export(text: str, path: Path, *, force: bool = False) -> None:
