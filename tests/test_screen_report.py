@@ -16,8 +16,8 @@ from botocore.stub import Stubber
 
 from conftest import settle
 from screens.report import ReportScreen
-from wizard.checklist import Status
 from wizard import sandbox as sandbox_module
+from wizard.checklist import Status
 from wizard.credreport import generate_synthetic_report, parse_report
 
 STEP = "credential_report"

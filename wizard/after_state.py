@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import Any, TypeVar
 
 from wizard.aws import AwsAccess
@@ -189,8 +190,8 @@ def _user_state(aws: AwsAccess, user: Mapping[str, Any], missing: dict[str, str]
     if keys_meta is not None:
         out = []
         for k in keys_meta:
-            used = _part(missing, "users.access_keys.last_used",
-                         lambda k=k: aws.access_key_last_used(k["AccessKeyId"])) or {}
+            key_id = str(k["AccessKeyId"])
+            used = _part(missing, "users.access_keys.last_used", partial(aws.access_key_last_used, key_id)) or {}
             out.append(AccessKey(str(k["AccessKeyId"]), str(k.get("Status", "")), _stamp(k.get("CreateDate")),
                                  _stamp(used.get("LastUsedDate")),
                                  used.get("ServiceName") if used.get("LastUsedDate") else None,

@@ -300,7 +300,8 @@ OPERATOR_ONLY = "confirmed by the operator; no AWS API shows it"
 def compare_step(step: Mapping[str, Any], before_state: Mapping[str, Any] | None, now: AfterState) -> StepResult:
     sid, status = str(step.get("id")), str(step.get("status"))
     title, recorded = str(step.get("title") or sid), str(step.get("status_label") or status)
-    evidence = step.get("evidence") if isinstance(step.get("evidence"), Mapping) else {}
+    raw = step.get("evidence")
+    evidence: Mapping[str, Any] = raw if isinstance(raw, Mapping) else {}
     before_root = (before_state or {}).get("root") or {}
 
     def result(checks: list[Check], note: str = "", operator_claim: bool = False) -> StepResult:
@@ -354,8 +355,11 @@ def compare_step(step: Mapping[str, Any], before_state: Mapping[str, Any] | None
     return result([Check(title, CANNOT_VERIFY, detail=OPERATOR_ONLY)], operator_claim=True)
 
 
+OpenFindings = Callable[[AfterState], list[dict[str, Any]]]
+
+
 def compare(record: Mapping[str, Any], now: AfterState,
-            open_now: Callable[[AfterState], list[dict[str, Any]]] | None = None) -> tuple[list[StepResult], list[Check]]:
+            open_now: OpenFindings | None = None) -> tuple[list[StepResult], list[Check]]:
     """Each step of the record against ``now``; and the findings the record shows closed
     that are open again (when the record has a residual-risk list and ``open_now``)."""
     body = record["body"]
@@ -373,7 +377,7 @@ def compare(record: Mapping[str, Any], now: AfterState,
 
 
 def verify(record: Mapping[str, Any], path: Path, now: AfterState, caller_arn: str, integrity: Integrity,
-           open_now: Callable[[AfterState], list[dict[str, Any]]] | None = None) -> VerifyResult:
+           open_now: OpenFindings | None = None) -> VerifyResult:
     steps, findings = compare(record, now, open_now)
     return VerifyResult(record=str(path), account_id=str(record["body"]["account_id"]),
                         exported_at=record.get("exported_at") or record["body"].get("exported_at"),

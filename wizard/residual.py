@@ -61,10 +61,10 @@ def _policy(field: str, minimum: int, what: str) -> Callable[[AfterState], list[
 
 
 RULES: tuple[AfterRule, ...] = (
-    AfterRule("root-mfa-missing", "critical", "Root user has no MFA", {"v5.0.0": "1.4", "v7.0.0": "2.5"}, "root_mfa",
-              _root_mfa),
-    AfterRule("root-access-key-active", "critical", "Root user has an active access key", {"v5.0.0": "1.3", "v7.0.0": "2.4"},
-              "root_access_keys", _root("AccountAccessKeysPresent")),
+    AfterRule("root-mfa-missing", "critical", "Root user has no MFA", {"v5.0.0": "1.4", "v7.0.0": "2.5"},
+              "root_mfa", _root_mfa),
+    AfterRule("root-access-key-active", "critical", "Root user has an active access key",
+              {"v5.0.0": "1.3", "v7.0.0": "2.4"}, "root_access_keys", _root("AccountAccessKeysPresent")),
     AfterRule("root-signing-certificate-active", "high", "Root user has a signing certificate", {}, "root_access_keys",
               _root("AccountSigningCertificatesPresent")),
     AfterRule("console-user-without-mfa", "high", "Console users without MFA", {"v5.0.0": "1.9", "v7.0.0": "2.10"},
