@@ -4,17 +4,25 @@ closing the step (and the sidebar saying so), verify of the last export, a read 
 from __future__ import annotations
 
 import json
+from contextlib import asynccontextmanager
 
 from conftest import settle
 from walk import goto, press
 from wizard.checklist import Status
 
 
-async def test_summary_reads_after_state_exports_and_verifies_at_80x24(make_app, tmp_path):
+@asynccontextmanager
+async def on_summary(make_app):
+    """The app at 80x24 on the summary screen, its after-state read."""
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(app, pilot)
         await goto(app, pilot, "summary")
+        yield app, pilot
+
+
+async def test_summary_reads_after_state_exports_and_verifies_at_80x24(make_app, tmp_path):
+    async with on_summary(make_app) as (app, pilot):
         cl = app.ctx.checklist
         assert cl.after_state is not None and cl.after_state["account_id"] == "123456789012"
         residual = str(app.screen.query_one("#residual").render())
@@ -41,10 +49,7 @@ async def test_summary_reads_after_state_exports_and_verifies_at_80x24(make_app,
 
 
 async def test_an_export_to_an_existing_file_changes_nothing(make_app, tmp_path):
-    app = make_app()
-    async with app.run_test(size=(80, 24)) as pilot:
-        await settle(app, pilot)
-        await goto(app, pilot, "summary")
+    async with on_summary(make_app) as (app, pilot):
         taken = tmp_path / "taken.json"
         taken.write_text("keep")
         app.screen.query_one("#export-path").value = str(taken)
@@ -57,10 +62,7 @@ async def test_an_export_to_an_existing_file_changes_nothing(make_app, tmp_path)
 async def test_an_after_state_that_cannot_be_saved_is_said_and_changes_nothing(make_app, monkeypatch):
     import errno
 
-    app = make_app()
-    async with app.run_test(size=(80, 24)) as pilot:
-        await settle(app, pilot)
-        await goto(app, pilot, "summary")
+    async with on_summary(make_app) as (app, pilot):
         cl = app.ctx.checklist
         kept = cl.after_state
 
