@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import base64
 import logging
+import os
 import re
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, Callable, Iterable, Iterator, TypeVar
 
 from wizard import errors
 from wizard.redact import register_secret, safe_params
@@ -210,6 +211,8 @@ class AwsAccess:
             resp = getattr(client, operation)(**params)
         except Exception as exc:  # translated below: the one place AWS errors are caught
             err = translate(exc, service, api_name)
+            if isinstance(err, errors.AwsError) and hasattr(exc, "response"):  # AWS's own words
+                err.aws_message = str(exc.response.get("Error", {}).get("Message", "")).strip()
             log.info("%s:%s params=%s failed after %.0f ms: %s", service, api_name,
                      safe_params(params), (time.monotonic() - start) * 1000, err.code if
                      isinstance(err, errors.AwsError) else type(err).__name__)
@@ -225,6 +228,17 @@ class AwsAccess:
         log.info("%s:%s params=%s ok in %.0f ms (attempts %s)", service, api_name, safe_params(params),
                  elapsed, meta.get("RetryAttempts", 0) + 1)
         return resp
+
+    def paginate_token(self, service: str, operation: str, key: str, **params: Any) -> Iterator[Any]:
+        """Items of ``key`` over every page of a ``NextToken``-paginated API (Organizations,
+        most services), one page in memory at a time."""
+        token: str | None = None
+        while True:
+            page = self.call(service, operation, **params, **({"NextToken": token} if token else {}))
+            yield from page.get(key, [])
+            token = page.get("NextToken")
+            if not token:
+                return
 
     def paginate(self, service: str, operation: str, key: str, **params: Any) -> list[Any]:
         items: list[Any] = []
@@ -412,6 +426,66 @@ class AwsAccess:
         return dict(self.call("account", "get_contact_information")["ContactInformation"])
 
 
+    # -- centralized root access: member sessions, regional STS -------------------------------
+    pool_size = 10  # connections the shared STS client keeps: set to the worker count
+
+    @property
+    def region(self) -> str:
+        if self.settings.region:
+            return self.settings.region
+        return getattr(self._base_session(), "region_name", None) or "us-east-1"
+
+    def _base_session(self) -> Any:
+        """The boto3 session, made on first use (by making an STS client)."""
+        if self._session is None:
+            self._client("sts")
+        return self._session
+
+    def _regional_sts(self) -> None:
+        """Make this access's STS client regional (kept for every later STS call), with a
+        connection pool as large as the worker pool that shares it."""
+        with self._lock:
+            if getattr(self._clients.get("sts"), "_rootwizard_regional", False):
+                return
+        from botocore.config import Config
+
+        base = self._client("sts")
+        session = self._base_session()
+        endpoint = self.settings.endpoint_url
+        if not endpoint and not os.environ.get("AWS_ENDPOINT_URL_STS"):  # that one boto3 honours
+            region = base.meta.region_name
+            endpoint = _regional_sts_url(region, session.get_partition_for_region(region))
+        config = base.meta.config.merge(Config(max_pool_connections=max(10, self.pool_size)))
+        with self._lock:
+            client = session.client("sts", config=config, endpoint_url=endpoint)
+            client._rootwizard_regional = True
+            self._clients["sts"] = client
+
+    def assume_root(self, target_account: str, task_policy_arn: str,
+                    duration_s: int = 900) -> TemporaryCredentials:
+        """sts:AssumeRoot on a regional STS endpoint: a root session in ``target_account``
+        scoped by the task policy (arn:aws:iam::aws:policy/root-task/<Name>)."""
+        self._regional_sts()
+        r = self.call("sts", "assume_root", TargetPrincipal=target_account,
+                      TaskPolicyArn={"arn": task_policy_arn}, DurationSeconds=duration_s)
+        c = r["Credentials"]
+        register_secret(c["SecretAccessKey"])
+        register_secret(c["SessionToken"])
+        exp = c.get("Expiration")
+        if isinstance(exp, datetime) and exp.tzinfo is None:
+            exp = exp.replace(tzinfo=timezone.utc)
+        return TemporaryCredentials(c["AccessKeyId"], c["SecretAccessKey"], c["SessionToken"],
+                                    exp if isinstance(exp, datetime) else None)
+
+    def with_credentials(self, creds: TemporaryCredentials) -> AwsAccess:
+        """An AwsAccess for temporary credentials (a member account's root session): same
+        endpoint, region, retries and timeouts; its clients come from this session."""
+        child = AwsAccess(replace(self.settings, profile=None, access_key_id=None,
+                                  secret_access_key=None))
+        child._session = _CredentialedSession(self, creds)
+        return child
+
+
 def clock_warning(skew_s: float | None) -> str | None:
     """A warning when the local clock is more than 30 s from AWS's clock, else None."""
     if skew_s is None or abs(skew_s) <= CLOCK_SKEW_LIMIT_S:
@@ -420,3 +494,78 @@ def clock_warning(skew_s: float | None) -> str | None:
     return (f"This computer's clock is {abs(skew_s):.0f} s {direction} AWS's clock. "
             "TOTP codes depend on the time: sync the clock (NTP) on this machine and on "
             "the phone before enrolling MFA.")
+
+
+# ---- centralized root access: member sessions, regional STS, a pool of workers ----------
+
+_T = TypeVar("_T")
+_R = TypeVar("_R")
+
+
+@dataclass(frozen=True)
+class TemporaryCredentials:
+    """Short-term credentials (an AssumeRoot session). The secret and the token never
+    appear in a repr, a log or a file; they are registered for log redaction."""
+
+    access_key_id: str
+    secret_access_key: str = field(repr=False)
+    session_token: str = field(repr=False)
+    expiration: datetime | None = None
+
+
+class _CredentialedSession:
+    """What AwsAccess._client needs of a boto3 session, making clients with temporary
+    credentials from the parent's session: one botocore loader and model cache for every
+    member account, and client creation serialised on the parent's lock (boto3 sessions
+    are not thread safe)."""
+
+    def __init__(self, parent: AwsAccess, creds: TemporaryCredentials) -> None:
+        self._parent = parent
+        self._creds = creds
+        self.region_name = parent.region
+
+    def client(self, service: str, *, config: Any, endpoint_url: str | None) -> Any:
+        base = self._parent._base_session()
+        with self._parent._lock:
+            return base.client(service, config=config, endpoint_url=endpoint_url,
+                               aws_access_key_id=self._creds.access_key_id,
+                               aws_secret_access_key=self._creds.secret_access_key,
+                               aws_session_token=self._creds.session_token)
+
+
+def _regional_sts_url(region: str, partition: str | None) -> str:
+    """AssumeRoot works on regional STS endpoints only, never on sts.amazonaws.com."""
+    suffix = "amazonaws.com.cn" if partition == "aws-cn" else "amazonaws.com"
+    return f"https://sts.{region}.{suffix}"
+
+
+def run_pool(func: Callable[[_T], _R], items: Iterable[_T], concurrency: int) -> Iterator[tuple[_T, _R | BaseException]]:
+    """Run ``func`` on each item in ``concurrency`` threads; yield (item, result or the
+    exception it raised) as each finishes. At most 2 x concurrency items are queued at a
+    time, so memory does not grow with the number of items. Closing the generator (or
+    Ctrl-C while it waits) cancels what has not started; running calls finish."""
+    from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+
+    concurrency = max(1, int(concurrency))
+    it = iter(items)
+    pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="rootwizard-aws")
+    pending: dict[Any, _T] = {}
+    try:
+        for item in it:
+            pending[pool.submit(func, item)] = item
+            if len(pending) >= 2 * concurrency:
+                break
+        while pending:
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in done:
+                item = pending.pop(fut)
+                exc = fut.exception()
+                yield item, (exc if exc is not None else fut.result())
+                nxt = next(it, _END)
+                if nxt is not _END:
+                    pending[pool.submit(func, nxt)] = nxt
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+_END: Any = object()

@@ -60,6 +60,7 @@ class AwsError(WizardError):
     for transport faults), ``action`` the IAM action that was attempted ("iam:GetUser")."""
 
     retryable = True
+    aws_message = ""  # AWS's own message, when AWS answered (plain text from AWS: untrusted)
 
     def __init__(self, message: str, *, code: str = "", action: str = "", hint: str = "") -> None:
         super().__init__(message, hint=hint)
