@@ -35,6 +35,8 @@ subcommands:
   audit             analyse the credential report (--report FILE offline, or live)
   password-policy   show or apply the CIS baseline IAM password policy without the TUI
   mfa enroll        enrol a virtual MFA device for an IAM user on a plain terminal
+  org status|enable|audit|remediate
+                    centralized root access: every member account's root credentials
 
 credentials come from the standard AWS chain (--profile/AWS_PROFILE, environment, SSO,
 instance roles); AWS_ENDPOINT_URL is honoured. Sessions live in --state-dir, else
@@ -118,6 +120,10 @@ def build_parser() -> argparse.ArgumentParser:
     _common(e)
     e.add_argument("--user", required=True, metavar="NAME", help="IAM user name")
     e.add_argument("--device-name", metavar="NAME", help="virtual MFA device name (default: the user name)")
+
+    from wizard.org_cli import add_org_parser
+
+    add_org_parser(sub, _common)
     return parser
 
 
@@ -202,6 +208,7 @@ COMMANDS = {
     "audit": "wizard.audit:cli_audit",
     "password-policy": "wizard.policy_cli:cli_password_policy",
     "mfa enroll": "wizard.mfa_cli:cli_enroll",
+    "org": "wizard.org_cli:cli_org",
 }
 
 

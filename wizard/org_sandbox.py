@@ -284,7 +284,7 @@ class OrgSandbox:
             backend.access_keys[key.access_key_id] = key
             root.key_ids.append(key.access_key_id)
         for n in range(spec.certificates):
-            root.certificates.append(_Cert(f"ROOTCERT{account_id}{n:02d}", now - timedelta(days=1200)))
+            root.certificates.append(_Cert(f"{account_id}ROOTSIGNINGCERT{n:02d}", now - timedelta(days=1200)))
         self.roots[account_id] = root
 
     # -- what the handlers consult --

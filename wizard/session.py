@@ -274,3 +274,63 @@ def list_sessions(state_dir: Path) -> list[SessionInfo]:
 
 __all__ = ["SCHEMA_VERSION", "SessionStore", "SessionLock", "SessionInfo", "atomic_write", "default_state_dir",
            "list_sessions", "parse_session", "read_private", "read_regular"]
+
+
+ORG_AUDIT_FILE = "org-audit.json"
+ORG_AUDIT_LOCK = "org-audit.lock"
+
+
+class OrgAuditStore:
+    """The progress of `rootwizard org audit` for one organisation, kept so that
+    `--resume` continues where a run stopped: ``STATE_DIR/<management account>/org-audit.json``
+    (same folder rules, atomic writes and modes as sessions), and its own lock."""
+
+    def __init__(self, state_dir: Path, management_account_id: str) -> None:
+        self._store = SessionStore(state_dir, management_account_id)
+        self.path = self._store.folder / ORG_AUDIT_FILE
+        self._lock = SessionLock(self._store.folder)
+        self._lock.path = self._store.folder / ORG_AUDIT_LOCK
+
+    def lock(self) -> bool:
+        """False when another `org audit` of this organisation is running."""
+        self._store.prepare()
+        return self._lock.acquire()
+
+    def unlock(self) -> None:
+        self._lock.release()
+
+    def load(self) -> dict[str, Any] | None:
+        """The saved progress, or None when there is none. SessionError when unreadable."""
+        if not (self.path.exists() or self.path.is_symlink()):
+            return None
+        try:
+            doc = json.loads(read_private(self.path).decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            raise SessionError(f"The saved organization audit {self.path} is damaged.",
+                               hint="Run without --resume to start a new audit.") from None
+        if not isinstance(doc, dict) or doc.get("kind") != "org-audit" or not isinstance(doc.get("audit"), dict):
+            raise SessionError(f"{self.path} is not a rootwizard organization audit.")
+        if not isinstance(doc.get("schema_version"), int) or doc["schema_version"] > SCHEMA_VERSION:
+            raise SessionError(f"{self.path} was written by a newer rootwizard.", hint="Upgrade rootwizard.")
+        return doc
+
+    def save(self, doc: dict[str, Any]) -> None:
+        self._store.prepare()
+        body = {"schema_version": SCHEMA_VERSION, "kind": "org-audit", **doc}
+        atomic_write(self.path, json.dumps(body, separators=(",", ":")).encode("utf-8") + b"\n")
+
+    def save_remediation(self, result: dict[str, Any]) -> Path:
+        """Keep one `org remediate` run (before, removals, after) in its own file,
+        ``org-remediation-<UTC time>[-n].json``; never overwrites an earlier one."""
+        self._store.prepare()
+        stamp = utcnow().strftime("%Y%m%dT%H%M%SZ")
+        body = json.dumps({"schema_version": SCHEMA_VERSION, "kind": "org-remediation", "remediation": result},
+                          indent=1).encode("utf-8") + b"\n"
+        for n in range(1, 1000):
+            target = self._store.folder / f"org-remediation-{stamp}{'' if n == 1 else f'-{n}'}.json"
+            try:
+                atomic_write(target, body, overwrite=False)
+                return target
+            except FileExistsError:
+                continue
+        raise SessionError(f"Too many remediation records for {stamp} in {self._store.folder}.")
