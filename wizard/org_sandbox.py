@@ -721,16 +721,21 @@ def _previous(cls: type, response: Any) -> Any:
 
 
 _ADDED_PRINCIPALS: list[list[str]] = []
+_COMMON_CODES = ("AccessDenied", "Throttling", "ExpiredToken")
+_ADDED_CODES: list[str] = []
 
 
 def _install() -> None:
     global SandboxError
-    import warnings
+    from moto.core import errors as moto_errors
 
     if SandboxError is None:
         SandboxError = _sandbox_error_class()
     # moto warns when a code is not in the service model; AWS's common errors never are.
-    warnings.filterwarnings("ignore", message=r"Exception\(SandboxError\)", category=UserWarning)
+    for code in _COMMON_CODES:
+        if code not in moto_errors.COMMON_ERROR_CODES:
+            moto_errors.COMMON_ERROR_CODES.append(code)
+            _ADDED_CODES.append(code)
     from moto.iam.responses import IamResponse
     from moto.organizations.models import FakeDelegatedAdministrator, FakeServiceAccess
     from moto.sts.responses import TokenResponse
@@ -756,6 +761,11 @@ def _uninstall() -> None:
     for known in _ADDED_PRINCIPALS:
         known.remove(IAM_PRINCIPAL)
     _ADDED_PRINCIPALS.clear()
+    from moto.core import errors as moto_errors
+
+    for code in _ADDED_CODES:
+        moto_errors.COMMON_ERROR_CODES.remove(code)
+    _ADDED_CODES.clear()
 
 
 def _release(org: OrgSandbox) -> None:
