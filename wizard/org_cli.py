@@ -188,12 +188,12 @@ class Progress:
     """A progress bar with count and ETA on stderr (a line now and then when stderr is
     not a terminal)."""
 
-    def __init__(self, total: int, stream: TextIO = sys.stderr, label: str = "accounts") -> None:
+    def __init__(self, total: int, stream: TextIO | None = None, label: str = "accounts") -> None:
         from wizard.organizations import EtaClock
 
         self.clock = EtaClock(total)
         self.errors = 0
-        self.stream = stream
+        self.stream = stream = stream or sys.stderr
         self.label = label
         self.tty = stream.isatty()
         self._last = 0.0

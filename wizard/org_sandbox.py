@@ -69,6 +69,7 @@ MAX_DURATION_S = 900
 FEATURES = ("RootCredentialsManagement", "RootSessions")
 IAM_PRINCIPAL = "iam.amazonaws.com"
 FIRST_MEMBER_ID = 210000000001
+DEMO_ORGANIZATION_ID = "o-rootwizard"  # stable, so a resumed demo audit finds its organisation
 
 _CERT_BODY = """-----BEGIN CERTIFICATE-----
 MIIBKzCB0aADAgECAgEBMAoGCCqGSM49BAMCMB8xHTAbBgNVBAMMFHNhbmRib3gt
@@ -818,12 +819,14 @@ def start_org_sandbox(members: tuple[MemberSpec, ...] | None = None, *,
                 _install()
             _ORGS[org.account_id] = org
         with _SEED_LOCK:
-            original = org_utils.make_random_account_id
+            originals = org_utils.make_random_account_id, org_utils.make_random_org_id
             org_utils.make_random_account_id = _deterministic_ids(FIRST_MEMBER_ID)
+            if not any(o.organization_id == DEMO_ORGANIZATION_ID for o in _ORGS.values()):
+                org_utils.make_random_org_id = lambda: DEMO_ORGANIZATION_ID
             try:
                 org._seed()
             finally:
-                org_utils.make_random_account_id = original
+                org_utils.make_random_account_id, org_utils.make_random_org_id = originals
     except BaseException:
         org.stop()
         raise
