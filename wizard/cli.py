@@ -67,6 +67,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"rootwizard {__version__}")
     parser.add_argument("--resume", action="store_true",
                         help="resume the account's saved session without asking")
+    parser.add_argument("--org", action="store_true",
+                        help="the organization view: every member account's root credentials (centralized root access)")
     _common(parser, sub=False)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -176,6 +178,10 @@ def cmd_tui(rt: Runtime) -> int:
     from wizard.context import WizardContext
 
     a = rt.args
+    if a.org:
+        from wizard.org_cli import run_org_view
+
+        return run_org_view(rt)
     # With --demo the sandbox starts in the connect worker, after the first screen is drawn.
     ctx = WizardContext(aws=AwsAccess(rt.settings()), state_dir=rt.state_dir, demo=a.demo)
     app = RootWizardApp(ctx, resume=a.resume)

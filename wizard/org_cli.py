@@ -83,6 +83,18 @@ def cli_org(rt: Any) -> int:
     return handlers[rt.args.org_command](rt)
 
 
+def run_org_view(rt: Any) -> int:
+    """`rootwizard --org`: the organisation view (Textual); with --demo the sandbox
+    organisation starts in its connect worker, after the first screen is drawn."""
+    from screens.org import OrgApp
+    from wizard.aws import AwsAccess
+    from wizard.organizations import OrgSession
+
+    app = OrgApp(OrgSession(AwsAccess(rt.settings()), rt.state_dir, demo=rt.args.demo))
+    app.run()
+    return EXIT_OK if app.return_code in (None, 0) else int(app.return_code)
+
+
 def _access(rt: Any) -> Any:
     """The management account's AWS access: the sandbox organisation with --demo."""
     if rt.args.demo:

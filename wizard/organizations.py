@@ -759,3 +759,40 @@ class EtaClock:
         if self.done == 0 or self.total <= self.done:
             return None if self.done == 0 else 0.0
         return self.elapsed / self.done * (self.total - self.done)
+
+
+# ---- what the organisation view holds --------------------------------------------------------
+
+@dataclass
+class OrgSession:
+    """The organisation view's state: AWS access (the management account or the IAM
+    delegated administrator), the state folder, and the sandbox organisation with --demo."""
+
+    aws: AwsAccess
+    state_dir: Any
+    demo: bool = False
+    sandbox: Any = None
+    context: AuditContext | None = None
+    audit: OrgAudit | None = None
+    remediations: list[OrgRemediation] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        from pathlib import Path
+
+        self.state_dir = Path(self.state_dir)
+
+    def connect(self) -> AuditContext:
+        """Blocking (a worker): start the sandbox organisation when asked, then check the
+        prerequisites (a missing one is a WizardError saying what to run)."""
+        if self.demo and self.sandbox is None:
+            from wizard.org_sandbox import start_org_sandbox
+
+            self.sandbox = start_org_sandbox()
+            self.aws.settings = self.sandbox.connection_settings(max_attempts=3)
+        self.context = prepare_audit(self.aws)
+        return self.context
+
+    def close(self) -> None:
+        if self.sandbox is not None:
+            self.sandbox.stop()
+            self.sandbox = None
