@@ -32,6 +32,12 @@ def table_ids(screen) -> list[str]:
     return [str(table.get_row_at(i)[1]) for i in range(table.row_count)]
 
 
+def put_cursor_on(screen, account_id: str) -> None:
+    table = screen.query_one("#accounts")
+    table.focus()
+    table.move_cursor(row=table_ids(screen).index(account_id))
+
+
 async def audit(app, pilot) -> OrgScreen:
     await settle(app, pilot)
     screen = app.screen
@@ -71,12 +77,10 @@ async def test_remediate_selected_with_confirmation_and_read_back(org_sb, tmp_pa
     crm = org_sb.account_id_of("legacy-crm")
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await audit(app, pilot)
-        table = screen.query_one("#accounts")
-        table.focus()
-        table.move_cursor(row=table_ids(screen).index(web))
+        put_cursor_on(screen, web)
         await pilot.press("space")
         assert screen.selected == {web}
-        table.move_cursor(row=table_ids(screen).index(org_sb.account_id_of("shared-network")))
+        put_cursor_on(screen, org_sb.account_id_of("shared-network"))
         await pilot.press("space")  # a clean account cannot be selected
         assert screen.selected == {web}
         await pilot.press("r")
@@ -90,7 +94,7 @@ async def test_remediate_selected_with_confirmation_and_read_back(org_sb, tmp_pa
         assert org_sb.roots[crm].password_created is not None
         [run] = app.session.remediations
         assert run.accounts[0].verified and run.accounts[0].account_id == web
-        table.move_cursor(row=table_ids(screen).index(web))
+        put_cursor_on(screen, web)
         await pilot.pause()
         assert "verified" in str(screen.query_one("#detail").render())
         assert list((tmp_path / "state" / org_sb.account_id).glob("org-remediation-*.json"))
@@ -101,9 +105,7 @@ async def test_cancel_removes_nothing(org_sb, tmp_path):
     web = org_sb.account_id_of("prod-web")
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await audit(app, pilot)
-        table = screen.query_one("#accounts")
-        table.focus()
-        table.move_cursor(row=table_ids(screen).index(web))
+        put_cursor_on(screen, web)
         await pilot.press("space", "r")
         await settle(app, pilot)
         await pilot.press("escape")

@@ -780,6 +780,8 @@ class OrgSession:
         from pathlib import Path
 
         self.state_dir = Path(self.state_dir)
+        if self.sandbox is not None:
+            self.demo = True
 
     def connect(self) -> AuditContext:
         """Blocking (a worker): start the sandbox organisation when asked, then check the
