@@ -311,3 +311,32 @@ def test_run_pool_bounds_the_queue_and_stops_on_close():
 
     results = list(run_pool(boom, range(3), 2))
     assert sorted(type(r).__name__ for _, r in results) == ["ValueError"] * 3
+
+
+def test_delegated_administrator_audits_without_the_management_account(fresh_org):
+    """An IAM delegated administrator (a member account) may list the features and take
+    root sessions in the other members; enabling stays with the management account."""
+    from moto.iam.models import iam_backends
+
+    from wizard.aws import ConnectionSettings
+
+    admin_account = fresh_org.account_id_of("security-tooling")
+    org_client = fresh_org.session().client("organizations", endpoint_url=fresh_org.endpoint_url)
+    org_client.register_delegated_administrator(AccountId=admin_account, ServicePrincipal="iam.amazonaws.com")
+    backend = iam_backends[admin_account]["global"]
+    backend.create_user("us-east-1", "root-auditor")
+    key = backend.create_access_key("root-auditor")
+    aws = AwsAccess(ConnectionSettings(endpoint_url=fresh_org.endpoint_url, region="us-east-1", max_attempts=2,
+                                       access_key_id=key.access_key_id, secret_access_key=key.secret_access_key))
+    st = org.read_status(aws)
+    assert st.caller_role == "delegated_administrator" and st.ready_for_audit
+    assert st.trusted_access_iam is None  # only the management account can read it
+    # (moto answers ListAccounts from a delegated administrator with no accounts, unlike
+    # AWS: the member is audited by its listing from the management account.)
+    ctx = org.prepare_audit(aws)
+    [row] = org.run_audit(aws, ctx, [a for a in org.list_accounts(access(fresh_org))
+                                     if a.name == "prod-payments"], concurrency=1)
+    assert row.verdict == org.CREDENTIALS_PRESENT and row.password_present
+    with pytest.raises(errors.AwsError) as refused:
+        aws.call("iam", "enable_organizations_root_sessions")
+    assert refused.value.code == "CallerIsNotManagementAccountException"

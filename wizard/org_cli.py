@@ -411,18 +411,30 @@ def _remediate(rt: Any) -> int:
             return EXIT_FINDINGS
     to_fix = [t for t in targets if t in plans]
     progress = Progress(len(to_fix) + len(recover))
-    for t, done in run_pool(lambda t: remediate_account(aws, befores[t], kinds), to_fix, a.concurrency):
-        if isinstance(done, BaseException):
-            raise done
-        result.accounts.append(done)
-        progress.update(done.after)
-    for t in recover:
-        rec = allow_password_recovery(aws, t)
-        result.password_recovery.append(rec)
-    progress.close()
+    runs = run_pool(lambda t: remediate_account(aws, befores[t], kinds), to_fix, a.concurrency)
+    interrupted = False
+    try:
+        for t, done in runs:
+            if isinstance(done, BaseException):
+                raise done
+            result.accounts.append(done)
+            progress.update(done.after)
+        for t in recover:
+            result.password_recovery.append(allow_password_recovery(aws, t))
+    except KeyboardInterrupt:  # accounts already started finish; none is started after this
+        interrupted = True
+    finally:
+        runs.close()
+        progress.close()
     result.accounts.sort(key=lambda r: targets.index(r.account_id))
     path = OrgAuditStore(rt.state_dir, ctx.management_account_id).save_remediation(result.to_json())
     print(f"rootwizard: before/after recorded in {path}", file=sys.stderr)
+    if interrupted:
+        done_ids = {r.account_id for r in result.accounts}
+        print("rootwizard: interrupted; not recorded (not started, or still running when "
+              f"interrupted: audit them again): {', '.join(t for t in to_fix if t not in done_ids) or 'none'}",
+              file=sys.stderr)
+        return EXIT_INTERRUPTED
     unreadable = [t for t in targets if t not in plans]
     if a.json:
         print(json.dumps({**result.to_json(), "unreadable_accounts": unreadable}, indent=2))

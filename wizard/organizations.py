@@ -259,6 +259,7 @@ def read_status(aws: AwsAccess) -> OrgStatus:
         status.missing.append("this account is not in an organization (centralized root access "
                               "needs AWS Organizations with all features)")
         return status
+    status.enabled_features, status.features_error = _list_features(aws)
     if pos.kind == "management":
         try:
             services = aws.paginate_token("organizations", "list_aws_service_access_for_organization",
@@ -266,9 +267,10 @@ def read_status(aws: AwsAccess) -> OrgStatus:
             status.trusted_access_iam = any(s.get("ServicePrincipal") == IAM_PRINCIPAL for s in services)
         except errors.AwsError:
             status.trusted_access_iam = None
-    elif _is_delegated_admin(aws, me.account_id):
+    elif status.features_error is None or _is_delegated_admin(aws, me.account_id):
+        # IAM answers ListOrganizationsFeatures to the management account and the IAM
+        # delegated administrator only.
         status.caller_role = "delegated_administrator"
-    status.enabled_features, status.features_error = _list_features(aws)
     if status.features_error and "ServiceAccessNotEnabled" in status.features_error:
         status.trusted_access_iam = False
     if not pos.all_features:
