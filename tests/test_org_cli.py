@@ -245,3 +245,20 @@ def test_org_help_lists_the_subcommands(capsys):
     with pytest.raises(SystemExit) as exit_:
         cli.main(["org", "audit", "--concurrency", "0"])
     assert exit_.value.code == 2
+
+
+def test_root_session_secrets_never_reach_the_log_or_the_state_folder(endpoint_org, tmp_path, capsys):
+    from moto.iam.models import iam_backends
+
+    from wizard import org_sandbox
+
+    log = tmp_path / "debug.log"
+    code, out, err = main(["org", "audit", "--json", "--log-file", str(log)], tmp_path, capsys)
+    assert code == 1
+    secrets = [iam_backends[s.account_id]["global"].access_keys[key].secret_access_key
+               for key, s in org_sandbox._SESSIONS.items() if s.org is endpoint_org]
+    assert len(secrets) >= 17
+    written = log.read_text() + out + err + "".join(
+        p.read_text() for p in (tmp_path / "state").rglob("*.json"))
+    assert "sts:AssumeRoot" in log.read_text()
+    assert not [s for s in secrets if s in written]
