@@ -340,3 +340,20 @@ def test_delegated_administrator_audits_without_the_management_account(fresh_org
     with pytest.raises(errors.AwsError) as refused:
         aws.call("iam", "enable_organizations_root_sessions")
     assert refused.value.code == "CallerIsNotManagementAccountException"
+
+
+def test_summary_and_lists_disagreeing_is_never_clean(shared_org, monkeypatch):
+    """GetAccountSummary says root has a password, GetLoginProfile finds none: the
+    account is not called clean, and the row says why."""
+    from wizard import org_sandbox
+
+    def no_profile(response, sb, root):
+        raise org_sandbox._error("NoSuchEntity", "Login Profile cannot be found.", 404)
+
+    monkeypatch.setitem(org_sandbox._ROOT_HANDLERS, "GetLoginProfile", no_profile)
+    aws = access(shared_org)
+    ctx = org.prepare_audit(aws)
+    [row] = org.run_audit(aws, ctx, [a for a in org.list_accounts(aws) if a.name == "legacy-crm"], concurrency=1)
+    assert row.password_present is False and row.account_summary["AccountPasswordPresent"] == 1
+    assert row.verdict == org.CREDENTIALS_PRESENT
+    assert "AccountPasswordPresent" in row.describe()

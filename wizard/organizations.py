@@ -334,6 +334,7 @@ class AccountAudit:
     error_code: str | None = None
     note: str | None = None
     audited_at: str | None = None
+    account_summary: dict[str, int] = field(default_factory=dict)  # the root keys of GetAccountSummary
 
     @property
     def credentials(self) -> list[str]:
@@ -364,7 +365,7 @@ class AccountAudit:
         if self.signing_certificates:
             parts.append(f"{self.signing_certificates} signing certificate"
                          f"{'s' if self.signing_certificates != 1 else ''}")
-        return ", ".join(parts)
+        return ", ".join(parts + ([self.note] if self.note else []))
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -377,7 +378,7 @@ class AccountAudit:
             "error_code": self.error_code, "note": self.note,
             "mfa_serial_numbers": list(self.mfa_serial_numbers),
             "signing_certificate_ids": list(self.signing_certificate_ids),
-            "audited_at": self.audited_at,
+            "audited_at": self.audited_at, "account_summary": dict(self.account_summary),
         }
 
     @classmethod
@@ -394,7 +395,12 @@ class AccountAudit:
             signing_certificates=d.get("signing_certificates"),
             signing_certificate_ids=[str(s) for s in d.get("signing_certificate_ids") or []],
             error=d.get("error"), error_code=d.get("error_code"), note=d.get("note"),
-            audited_at=d.get("audited_at"))
+            audited_at=d.get("audited_at"),
+            account_summary={str(k): int(v) for k, v in (d.get("account_summary") or {}).items()})
+
+
+SUMMARY_KEYS = ("AccountPasswordPresent", "AccountMFAEnabled", "AccountAccessKeysPresent",
+                "AccountSigningCertificatesPresent")
 
 
 def verdict_of(password: bool, mfa: int, keys: int, certs: int) -> str:
@@ -500,7 +506,7 @@ def skip_reason(account: OrgAccount, ctx: AuditContext) -> str | None:
 
 def _read_root(member: AwsAccess) -> dict[str, Any]:
     """The root credentials of the session's account (no UserName anywhere)."""
-    member.call("iam", "get_account_summary")  # part of the audit task; AccountMFAEnabled etc.
+    summary = member.call("iam", "get_account_summary").get("SummaryMap", {})
     try:
         member.call("iam", "get_login_profile")
         password = True
@@ -513,7 +519,8 @@ def _read_root(member: AwsAccess) -> dict[str, Any]:
         keys.append(AccessKeyRow(key_id, str(k.get("Status", "")), _iso(last.get("LastUsedDate"))))
     certs = [str(c["CertificateId"]) for c in member.paginate("iam", "list_signing_certificates", "Certificates")]
     mfa = [str(d["SerialNumber"]) for d in member.paginate("iam", "list_mfa_devices", "MFADevices")]
-    return {"password": password, "keys": keys, "certs": certs, "mfa": mfa}
+    return {"password": password, "keys": keys, "certs": certs, "mfa": mfa,
+            "summary": {k: int(summary[k]) for k in SUMMARY_KEYS if k in summary}}
 
 
 def audit_account(aws: AwsAccess, account: OrgAccount) -> AccountAudit:
@@ -532,8 +539,18 @@ def audit_account(aws: AwsAccess, account: OrgAccount) -> AccountAudit:
     row.signing_certificates = len(found["certs"])
     row.mfa_serial_numbers = found["mfa"]
     row.mfa_devices = len(found["mfa"])
+    row.account_summary = found["summary"]
     row.verdict = verdict_of(row.password_present, row.mfa_devices, len(row.access_keys),
                              row.signing_certificates)
+    # The summary and the lists are two readings of one state: any credential either
+    # shows is counted, and a disagreement is said, never smoothed over.
+    listed = {"AccountPasswordPresent": row.password_present, "AccountMFAEnabled": bool(row.mfa_devices),
+              "AccountAccessKeysPresent": bool(row.access_keys),
+              "AccountSigningCertificatesPresent": bool(row.signing_certificates)}
+    unlisted = [k for k, v in listed.items() if row.account_summary.get(k) and not v]
+    if unlisted:
+        row.verdict = CREDENTIALS_PRESENT
+        row.note = f"GetAccountSummary reports {', '.join(unlisted)} but the lists show none"
     return row
 
 
