@@ -125,3 +125,17 @@ async def test_not_ready_says_what_to_run(tmp_path):
             error = str(screen.query_one("#org-error").render())
             assert "not ready" in error and "rootwizard org enable" in error
             assert screen.query_one("#audit").disabled
+
+
+async def test_demo_org_starts_the_sandbox_organization_in_a_worker(tmp_path):
+    """`rootwizard --demo --org`: the first screen is drawn before the sandbox starts."""
+    from wizard.aws import ConnectionSettings
+
+    session = org.OrgSession(AwsAccess(ConnectionSettings()), tmp_path / "state", demo=True)
+    app = OrgApp(session)
+    async with app.run_test(size=(80, 24)) as pilot:
+        assert "Connecting" in str(app.screen.query_one("#org-status").render())
+        screen = await audit(app, pilot)
+        assert "SANDBOX ORGANIZATION" in str(screen.query_one("#org-banner").render())
+        assert len(table_ids(screen)) == 21
+    assert session.sandbox is None  # stopped with the app

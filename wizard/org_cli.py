@@ -288,6 +288,9 @@ def _audit(rt: Any) -> int:
         audit = OrgAudit(ctx.organization_id, ctx.management_account_id, ctx.caller_arn, ctx.features,
                          started_at=utc_now_iso(), interrupted=True)
         kept = _resumed_rows(store, ctx, accounts, wanted) if a.resume else {}
+        if not a.resume and _interrupted_audit_saved(store):
+            print("rootwizard: the saved interrupted audit of this organization is replaced by this one "
+                  "(`--resume` would have continued it).", file=sys.stderr)
         audit.accounts = list(kept.values())
         todo = [acc for acc in accounts if acc.account_id not in kept]
         if a.resume:
@@ -296,6 +299,14 @@ def _audit(rt: Any) -> int:
         return _run_audit(rt, aws, ctx, audit, todo, store, wanted, run_audit)
     finally:
         store.unlock()
+
+
+def _interrupted_audit_saved(store: Any) -> bool:
+    try:
+        doc = store.load()
+    except SessionError:  # damaged: replaced by this run either way
+        return False
+    return bool(doc) and not doc["audit"].get("complete", False)
 
 
 def _resumed_rows(store: Any, ctx: Any, accounts: list[Any], wanted: list[str] | None) -> dict[str, Any]:
