@@ -20,7 +20,6 @@ from textual.worker import Worker, WorkerState
 from screens.dialogs import Choice
 from screens.fixed_table import FixedTable
 from wizard import organizations as org
-from wizard.aws import run_pool
 from wizard.errors import WizardError
 
 COLUMNS = (("", 3), ("Account", 14), ("Name", 24), ("Status", 10), ("Verdict", 20), ("Detail", 90))
@@ -36,22 +35,9 @@ def _visible(text: object) -> str:
 
 
 class OrgScreen(Screen):
-    CSS = """
-    #org-banner { height: 1; background: $primary; color: $text; padding: 0 1; text-style: bold; }
-    #org-banner.sandbox { background: darkorange; color: black; }
-    #org-main { padding: 0 1; height: 1fr; }
-    #org-status { height: auto; margin: 1 0 0 0; }
-    #org-error { background: $error 30%; border: tall $error; padding: 0 1; height: auto; }
-    #org-controls { height: auto; margin: 1 0 0 0; }
-    #org-controls Button { margin-right: 1; }
-    #verdict-filter { width: 30; }
-    #org-progress-box { height: auto; }
-    #accounts { height: 1fr; min-height: 6; max-height: 100%; }
-    #org-detail { height: auto; max-height: 12; border-top: solid $primary-background; }
-    .hidden { display: none; }
-    """
+    CSS_PATH = "org.tcss"
     BINDINGS = [
-        Binding("space", "toggle", "Select", id="org-select"),
+        Binding("space", "select_account", "Select", id="org-select"),
         Binding("a", "audit", "Audit", id="org-audit"),
         Binding("r", "remediate", "Remediate selected", id="org-remediate"),
         Binding("ctrl+q", "app.quit", "Quit", id="org-quit", priority=True),
@@ -279,7 +265,7 @@ class OrgScreen(Screen):
                          f"after: {_visible(rem.after.describe()) if rem.after else '-'}")
         detail.update(Text("\n".join(lines)))
 
-    def action_toggle(self) -> None:
+    def action_select_account(self) -> None:
         account_id = self._current()
         row = self.rows.get(account_id or "")
         if row is None or row.verdict != org.CREDENTIALS_PRESENT:
@@ -305,9 +291,8 @@ class OrgScreen(Screen):
 
     def _read_before(self, targets: list[str]) -> list[tuple[org.AccountAudit, list[org.Removal]]]:
         aws = self.session.aws
-        befores = {acc.account_id: row for acc, row in run_pool(
-            lambda acc: org.audit_account(aws, acc),
-            [org.OrgAccount(t, self.rows[t].name, self.rows[t].status) for t in targets], 8)}
+        befores = {row.account_id: row for row in org.audit_accounts(
+            aws, [org.OrgAccount(t, self.rows[t].name, self.rows[t].status) for t in targets], 8)}
         return [(befores[t], org.plan_removals(befores[t], KINDS) if befores[t].verdict != org.ERROR else [])
                 for t in targets]
 

@@ -14,10 +14,11 @@ import os
 import re
 import threading
 import time
+from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
-from typing import Any, Callable, Iterable, Iterator, TypeVar
+from typing import Any, TypeVar
 
 from wizard import errors
 from wizard.redact import register_secret, safe_params
@@ -539,7 +540,8 @@ def _regional_sts_url(region: str, partition: str | None) -> str:
     return f"https://sts.{region}.{suffix}"
 
 
-def run_pool(func: Callable[[_T], _R], items: Iterable[_T], concurrency: int) -> Iterator[tuple[_T, _R | BaseException]]:
+def run_pool(func: Callable[[_T], _R], items: Iterable[_T],
+             concurrency: int) -> Generator[tuple[_T, _R | BaseException], None, None]:
     """Run ``func`` on each item in ``concurrency`` threads; yield (item, result or the
     exception it raised) as each finishes. At most 2 x concurrency items are queued at a
     time, so memory does not grow with the number of items. Closing the generator (or

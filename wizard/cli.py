@@ -178,10 +178,13 @@ def cmd_tui(rt: Runtime) -> int:
     from wizard.context import WizardContext
 
     a = rt.args
-    if a.org:
-        from wizard.org_cli import run_org_view
+    if a.org:  # the organization view; with --demo the sandbox organization starts in its worker
+        from screens.org import OrgApp
+        from wizard.organizations import OrgSession
 
-        return run_org_view(rt)
+        org_app = OrgApp(OrgSession(AwsAccess(rt.settings()), rt.state_dir, demo=a.demo))
+        org_app.run()
+        return org_app.return_code or EXIT_OK
     # With --demo the sandbox starts in the connect worker, after the first screen is drawn.
     ctx = WizardContext(aws=AwsAccess(rt.settings()), state_dir=rt.state_dir, demo=a.demo)
     app = RootWizardApp(ctx, resume=a.resume)

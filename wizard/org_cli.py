@@ -15,7 +15,8 @@ import json
 import re
 import sys
 import time
-from typing import Any, Callable, TextIO
+from collections.abc import Callable
+from typing import Any, TextIO
 
 from wizard.errors import InputError, SessionError
 
@@ -81,18 +82,6 @@ def add_org_parser(sub: Any, common: Callable[[argparse.ArgumentParser], None]) 
 def cli_org(rt: Any) -> int:
     handlers = {"status": _status, "enable": _enable, "audit": _audit, "remediate": _remediate}
     return handlers[rt.args.org_command](rt)
-
-
-def run_org_view(rt: Any) -> int:
-    """`rootwizard --org`: the organisation view (Textual); with --demo the sandbox
-    organisation starts in its connect worker, after the first screen is drawn."""
-    from screens.org import OrgApp
-    from wizard.aws import AwsAccess
-    from wizard.organizations import OrgSession
-
-    app = OrgApp(OrgSession(AwsAccess(rt.settings()), rt.state_dir, demo=rt.args.demo))
-    app.run()
-    return EXIT_OK if app.return_code in (None, 0) else int(app.return_code)
 
 
 def _access(rt: Any) -> Any:
@@ -265,8 +254,7 @@ def audit_lines(audit: Any) -> list[str]:
 
 
 def _audit(rt: Any) -> int:
-    from wizard.organizations import (
-        OrgAudit, list_accounts, parse_account_ids, prepare_audit, run_audit, utc_now_iso)
+    from wizard.organizations import OrgAudit, list_accounts, parse_account_ids, prepare_audit, run_audit, utc_now_iso
     from wizard.session import OrgAuditStore
 
     a = rt.args
@@ -372,8 +360,17 @@ def _run_audit(rt: Any, aws: Any, ctx: Any, audit: Any, todo: list[Any], store: 
 def _remediate(rt: Any) -> int:
     from wizard.aws import run_pool
     from wizard.organizations import (
-        OrgRemediation, allow_password_recovery, audit_account, list_accounts, parse_account_ids,
-        parse_delete, plan_removals, prepare_audit, remediate_account, skip_reason)
+        OrgRemediation,
+        allow_password_recovery,
+        audit_accounts,
+        list_accounts,
+        parse_account_ids,
+        parse_delete,
+        plan_removals,
+        prepare_audit,
+        remediate_account,
+        skip_reason,
+    )
     from wizard.session import OrgAuditStore
 
     a = rt.args
@@ -398,8 +395,7 @@ def _remediate(rt: Any) -> int:
     info = sys.stderr if a.json else sys.stdout
     result = OrgRemediation(ctx.organization_id, ctx.management_account_id, ctx.caller_arn)
 
-    befores = {acc.account_id: row for acc, row in
-               run_pool(lambda acc: audit_account(aws, acc), [accounts[t] for t in targets], a.concurrency)}
+    befores = {row.account_id: row for row in audit_accounts(aws, [accounts[t] for t in targets], a.concurrency)}
     plans = {t: plan_removals(befores[t], kinds) for t in targets if befores[t].verdict != "error"}
     lines = []
     for t in targets:
@@ -425,7 +421,7 @@ def _remediate(rt: Any) -> int:
     runs = run_pool(lambda t: remediate_account(aws, befores[t], kinds), to_fix, a.concurrency)
     interrupted = False
     try:
-        for t, done in runs:
+        for _account_id, done in runs:
             if isinstance(done, BaseException):
                 raise done
             result.accounts.append(done)

@@ -264,7 +264,8 @@ class OrgSandbox:
     def _seed_root(self, account_id: str, spec: MemberSpec) -> None:
         from moto.iam.models import AccessKey, AccessKeyLastUsed, iam_backends
 
-        backend = iam_backends[account_id]["global"]
+        backend: Any = iam_backends[account_id]["global"]  # moto's models are loosely typed
+        key_class: Any = AccessKey
         now = self.now()
         root = MemberRoot(account_id, created=now - timedelta(days=900), throttle=spec.throttle)
         if spec.password:
@@ -277,7 +278,7 @@ class OrgSandbox:
         for n in range(spec.hardware_mfa):
             root.hardware_mfa[f"GAHT{account_id[-6:]}{n:02d}"] = now - timedelta(days=200)
         for active, used in spec.keys:
-            key = AccessKey(user_name=None, prefix="AKIA", account_id=account_id,
+            key = key_class(user_name=None, prefix="AKIA", account_id=account_id,
                             status="Active" if active else "Inactive")
             key.create_date = _naive(now - timedelta(days=1000))
             if used is not None:
@@ -376,9 +377,9 @@ def _sandbox_error_class() -> type:
 SandboxError: Any = None
 
 def _error(code: str, message: str, status: int = 400) -> Exception:
-    err = SandboxError(code, message)
+    err: Any = SandboxError(code, message)
     err.code = code
-    err.http_status_code = status  # type: ignore[attr-defined]
+    err.http_status_code = status
     return err
 
 
@@ -487,7 +488,8 @@ def _assume_root(response: Any) -> Any:
         raise _access_denied(f"sts:AssumeRoot: {target} is not a member account of this organization.")
     if account.status != "ACTIVE":
         raise _access_denied(f"sts:AssumeRoot: account {account_id} is {account.status}.")
-    key = AccessKey(user_name=None, prefix="ASIA", account_id=account_id)
+    key_class: Any = AccessKey  # moto's models are loosely typed
+    key = key_class(user_name=None, prefix="ASIA", account_id=account_id)
     iam_backends[account_id]["global"].access_keys[key.access_key_id] = key
     token = secrets.token_urlsafe(96)
     with _REGISTRY:
@@ -524,7 +526,7 @@ def _root_call(response: Any, session: _RootSession, action: str) -> Any:
         return handler(response, org, root)
 
 
-def _root_devices(org: OrgSandbox, root: MemberRoot) -> list[tuple[str, datetime]]:
+def _root_devices(org: OrgSandbox, root: MemberRoot) -> list[tuple[str, datetime | None]]:
     from moto.iam.models import iam_backends
 
     backend = iam_backends[root.account_id]["global"]
@@ -755,9 +757,9 @@ def _install() -> None:
 def _uninstall() -> None:
     for cls, saved in _SAVED.items():
         if saved is None:
-            del cls.call_action
+            delattr(cls, "call_action")
         else:
-            cls.call_action = saved
+            setattr(cls, "call_action", saved)  # noqa: B010
     _SAVED.clear()
     for known in _ADDED_PRINCIPALS:
         known.remove(IAM_PRINCIPAL)
@@ -781,7 +783,7 @@ def _release(org: OrgSandbox) -> None:
             del _SESSIONS[key]
         for account_id in org.members:
             organizations_backends.master_accounts.pop(account_id, None)
-            for backend_dict in list(BackendDict._instances):
+            for backend_dict in list(BackendDict._instances):  # type: ignore[misc]  # moto keeps no type
                 backend_dict.pop(account_id, None)
         organizations_backends.master_accounts.pop(org.account_id, None)
         if not _ORGS:

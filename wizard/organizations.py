@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
@@ -176,7 +176,8 @@ ENABLE_CREDENTIALS = PlannedCall(
     "aws iam enable-organizations-root-credentials-management",
     "RootCredentialsManagement: audit and remove member root credentials")
 ENABLE_SESSIONS = PlannedCall(
-    "iam:EnableOrganizationsRootSessions", "enable_organizations_root_sessions", {}, "aws iam enable-organizations-root-sessions",
+    "iam:EnableOrganizationsRootSessions", "enable_organizations_root_sessions", {},
+    "aws iam enable-organizations-root-sessions",
     "RootSessions: privileged root actions in member accounts (unlock S3/SQS policies)")
 
 
@@ -560,7 +561,7 @@ def skipped_row(account: OrgAccount, reason: str) -> AccountAudit:
 
 
 def run_audit(aws: AwsAccess, ctx: AuditContext, accounts: Iterable[OrgAccount], *,
-              concurrency: int = 8, on_row: Callable[[AccountAudit], None] | None = None) -> Iterator[AccountAudit]:
+              concurrency: int = 8) -> Generator[AccountAudit, None, None]:
     """Audit ``accounts`` in ``concurrency`` threads; yields each row as it is read (skipped
     accounts first, without any call). Closing the generator stops starting new accounts."""
     aws.pool_size = max(aws.pool_size, concurrency)
@@ -571,12 +572,27 @@ def run_audit(aws: AwsAccess, ctx: AuditContext, accounts: Iterable[OrgAccount],
             yield skipped_row(account, reason)
         else:
             to_audit.append(account)
-    for account, result in run_pool(lambda a: audit_account(aws, a), to_audit, concurrency):
-        if isinstance(result, BaseException):  # a bug, not AWS: keep the run, say what failed
-            code, text = _error_text(result)
-            result = AccountAudit(account.account_id, account.name, account.status, ERROR,
-                                  error=text, error_code=code, audited_at=utc_now_iso())
-        yield result
+    rows = audit_accounts(aws, to_audit, concurrency)
+    try:
+        yield from rows
+    finally:
+        rows.close()
+
+
+def audit_accounts(aws: AwsAccess, accounts: Iterable[OrgAccount],
+                   concurrency: int) -> Generator[AccountAudit, None, None]:
+    """Each account's row as it is read, ``concurrency`` at a time; never raises for one
+    account. Closing the generator stops starting new accounts."""
+    results = run_pool(lambda a: audit_account(aws, a), accounts, concurrency)
+    try:
+        for account, result in results:
+            if isinstance(result, BaseException):  # a bug, not AWS: keep the run, say what failed
+                code, text = _error_text(result)
+                result = AccountAudit(account.account_id, account.name, account.status, ERROR,
+                                      error=text, error_code=code, audited_at=utc_now_iso())
+            yield result
+    finally:
+        results.close()
 
 
 # ---- remediation --------------------------------------------------------------------------
