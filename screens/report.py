@@ -156,7 +156,7 @@ class ReportScreen(StepScreen):
     def _loaded(self, loaded: tuple[ReportResult, str | None]) -> None:
         result, saved = loaded
         self._busy(False)
-        self.ctx.report, self.ctx.analysis = result.report, result.analysis
+        self.ctx.analysis = result.analysis
         self.ctx.cache[CACHE_KEY] = result
         self._show(result)
         if saved is not None:
@@ -206,9 +206,10 @@ class ReportScreen(StepScreen):
 
     def _finding_widgets(self, result: ReportResult) -> list[Any]:
         widgets: list[Any] = []
-        for i, f in enumerate(result.findings):
+        for i, f in enumerate(result.analysis.findings):
             text = Text.assemble((f" {f.severity.upper()} ", SEVERITY_STYLES[f.severity]), " ",
-                                 (f.title, "bold"), "\n", f.detail, "\n", ("Why: ", "bold"), f.why,
+                                 (f.title, "bold"), "\n", f.detail, "\n", ("Rule: ", "bold"), f.id, "; ",
+                                 f.rule.cis_text(), "\n", ("Why: ", "bold"), f.why,
                                  "\n", ("Fix: ", "bold"), f.fix)
             children: list[Any] = [Static(text, classes="finding-text")]
             if f.step:

@@ -9,7 +9,14 @@ from datetime import UTC, datetime
 import pytest
 
 from wizard.cli import main
-from wizard.credreport import ROOT_USER, analyse, format_report_csv, generate_synthetic_report, parse_report
+from wizard.credreport import (
+    ROOT_USER,
+    analyse,
+    format_report_csv,
+    generate_synthetic_report,
+    parse_report,
+    to_audit_json,
+)
 
 NOW = datetime(2026, 11, 23, 18, 2, 11, tzinfo=UTC)
 NOW_TEXT = "2026-11-23T18:02:11Z"
@@ -54,7 +61,7 @@ def test_json_is_exactly_the_analysis(capsys, report_file):
     code, out, err = run(capsys, "--report", str(report_file), "--now", NOW_TEXT, "--json")
     assert code == 0
     doc = json.loads(out)
-    expected = analyse(parse_report(report_file.read_bytes()), NOW)
+    expected = to_audit_json(analyse(parse_report(report_file.read_bytes()), NOW))
     assert doc == json.loads(json.dumps(expected))
     assert set(doc) == set(expected)  # no keys added
     assert err == ""
@@ -83,12 +90,17 @@ def test_invalid_now_is_exit_2(capsys, report_file, value):
 
 
 def test_strict_fails_on_root_and_console_mfa(capsys, report_file):
-    analysis = analyse(parse_report(report_file.read_bytes()), NOW)
+    analysis = to_audit_json(analyse(parse_report(report_file.read_bytes()), NOW))
     assert analysis["console_users_without_mfa"]  # the synthetic report has some
     code, out, err = run(capsys, "--report", str(report_file), "--now", NOW_TEXT, "--json", "--strict")
     assert code == 1
     assert json.loads(out) == json.loads(json.dumps(analysis))  # the JSON is still printed
-    assert "console user(s) without MFA" in err
+    assert "console user(s) without MFA" in err and "(console-user-without-mfa)" in err
+    found = {f["id"]: f for f in json.loads(out)["findings"]}
+    assert set(found["console-user-without-mfa"]) == {"id", "severity", "title", "cis", "step", "subjects"}
+    assert found["console-user-without-mfa"]["subjects"] == analysis["console_users_without_mfa"]
+    assert found["console-user-without-mfa"]["cis"] == {
+        "v3.0.0": "1.10", "v4.0.1": "1.10", "v5.0.0": "1.9", "v6.0.0": "2.9", "v7.0.0": "2.10"}
 
 
 def test_strict_passes_a_clean_report(capsys, tmp_path):
@@ -118,6 +130,8 @@ def test_summary_text(capsys, report_file):
     assert code == 0
     assert out.startswith(f"Credential report file {report_file}")
     assert "20 IAM user(s)" in out and "Findings:" in out and "[HIGH] Console users without MFA" in out
+    assert "    Rule console-user-without-mfa; CIS v5.0.0 1.9, v7.0.0 2.10\n" in out
+    assert "    Rule access-key-never-used; CIS v5.0.0 1.10 (not in v7.0.0)\n" in out
     with pytest.raises(json.JSONDecodeError):
         json.loads(out)
 

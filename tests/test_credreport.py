@@ -17,18 +17,19 @@ from wizard.credreport import (
     NOT_SUPPORTED,
     REPORT_COLUMNS,
     ROOT_USER,
+    Analysis,
     CredentialReport,
-    Finding,
     analyse,
-    findings,
     format_report_csv,
     generate_synthetic_report,
     parse_report,
     strict_failures,
     summary_text,
+    to_audit_json,
     user_table,
 )
 from wizard.errors import InputError, ReportFormatError
+from wizard.rules import Finding
 
 NOW = datetime(2026, 11, 24, 12, 0, 0, tzinfo=timezone.utc)
 ACCOUNT = "123456789012"
@@ -78,8 +79,17 @@ def report_of(*users: dict[str, str], root: dict[str, str] | None = None) -> Cre
     return parse_report(format_report_csv([root or root_row(), *users]))
 
 
-def analysis_of(*users: dict[str, str], root: dict[str, str] | None = None, now: datetime = NOW) -> dict:
+def facts_of(*users: dict[str, str], root: dict[str, str] | None = None, now: datetime = NOW) -> Analysis:
     return analyse(report_of(*users, root=root), now)
+
+
+def analysis_of(*users: dict[str, str], root: dict[str, str] | None = None, now: datetime = NOW) -> dict:
+    """The audit JSON of a report of ``users``."""
+    return to_audit_json(facts_of(*users, root=root, now=now))
+
+
+def findings(analysis: Analysis) -> list[Finding]:
+    return list(analysis.findings)
 
 
 def csv_text(*users: dict[str, str]) -> str:
@@ -283,13 +293,14 @@ ANALYSIS_KEYS = {
     "password_never_used", "password_unused_over_90_days", "access_keys_active_count",
     "access_keys_older_than_90_days", "access_keys_never_used", "inactive_access_keys",
     "active_signing_certificates", "users_with_two_active_keys", "unused_credentials_over_45_days",
+    "findings",
 }
 ROOT_KEYS = {"mfa_active", "access_keys_active", "access_keys_present", "access_keys", "password_last_used",
              "password_last_used_raw", "password_last_used_days_ago", "signing_certs_active"}
 
 
 def test_analysis_shape_and_json():
-    result = analyse(parse_report(generate_synthetic_report(40, NOW)), NOW)
+    result = to_audit_json(analyse(parse_report(generate_synthetic_report(40, NOW)), NOW))
     assert set(result) == ANALYSIS_KEYS
     assert set(result["root"]) == ROOT_KEYS
     assert json.loads(json.dumps(result)) == result
@@ -472,21 +483,21 @@ def test_lists_follow_report_order():
 # --- strict, findings, summary -------------------------------------------------------
 
 def test_strict_failures():
-    assert strict_failures(analysis_of(console("ok", DAY, mfa_active="true"))) == []
-    reasons = strict_failures(analysis_of(
+    assert strict_failures(facts_of(console("ok", DAY, mfa_active="true"))) == []
+    reasons = strict_failures(facts_of(
         console("bad", DAY), root=root_row(mfa_active="false", **key(1, DAY, None, active=False))))
     assert len(reasons) == 3
     assert "MFA" in reasons[0] and "access key" in reasons[1] and "bad" in reasons[2]
 
 
 def test_clean_account_has_no_findings():
-    clean = analysis_of(console("ok", DAY, changed=10 * DAY, mfa_active="true"), user_row("api", **key(1, DAY, DAY)))
+    clean = facts_of(console("ok", DAY, changed=10 * DAY, mfa_active="true"), user_row("api", **key(1, DAY, DAY)))
     assert findings(clean) == []
     assert "No findings." in summary_text(clean)
 
 
 def test_findings_are_severity_ordered_root_first_and_point_at_steps():
-    result = analysis_of(
+    result = facts_of(
         console("nomfa", 100 * DAY),
         console("fresh", None, changed=DAY),
         user_row("api", **key(1, 200 * DAY, None), **key(2, DAY, DAY)),
@@ -518,12 +529,12 @@ def test_findings_are_severity_ordered_root_first_and_point_at_steps():
 
 
 def test_inactive_root_key_is_high_not_critical():
-    found = findings(analysis_of(root=root_row(**key(1, DAY, None, active=False))))
+    found = findings(facts_of(root=root_row(**key(1, DAY, None, active=False))))
     assert [(f.severity, f.step) for f in found] == [("high", "root_access_keys")]
 
 
 def test_long_lists_are_shortened_in_details():
-    result = analysis_of(*(console(f"u{i}", DAY) for i in range(30)))
+    result = facts_of(*(console(f"u{i}", DAY) for i in range(30)))
     detail = findings(result)[0].detail
     assert detail.startswith("30: u0, u1") and "and 20 more" in detail
 
@@ -558,7 +569,7 @@ def test_user_table_shows_a_future_time_as_zero_days_ago():
 
 def test_user_table_matches_analysis_on_a_large_report():
     report = parse_report(generate_synthetic_report(2000, NOW, seed=7))
-    result = analyse(report, NOW)
+    result = to_audit_json(analyse(report, NOW))
     rows = user_table(report, NOW)[1:]
     assert len(rows) == result["user_count"] == 2000
     no_mfa = [r.user for r in rows if "no MFA" in r.flags]
@@ -568,7 +579,7 @@ def test_user_table_matches_analysis_on_a_large_report():
     unused = [r.user for r in rows if "unused >45d" in r.flags]
     assert unused == list(dict.fromkeys(e["user"] for e in result["unused_credentials_over_45_days"]))
     # the cached facts follow the clock
-    later = analyse(report, NOW + 400 * DAY)
+    later = to_audit_json(analyse(report, NOW + 400 * DAY))
     assert len(later["access_keys_older_than_90_days"]) > len(result["access_keys_older_than_90_days"])
 
 
@@ -576,7 +587,7 @@ def test_synthetic_report_holds_every_kind_of_row():
     text = generate_synthetic_report(8, NOW)
     assert text == generate_synthetic_report(8, NOW) != generate_synthetic_report(8, NOW, seed=1)
     report = parse_report(text)
-    result = analyse(report, NOW)
+    result = to_audit_json(analyse(report, NOW))
     assert result["user_count"] == 8
     for name in ("console_users", "console_users_without_mfa", "users_with_mfa", "password_never_used",
                  "access_keys_never_used", "inactive_access_keys", "active_signing_certificates",

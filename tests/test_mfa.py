@@ -4,6 +4,7 @@ cleanup of unassigned devices, and `rootwizard mfa enroll` on a (faked) terminal
 from __future__ import annotations
 
 import time
+from types import SimpleNamespace
 
 import boto3
 import pyotp
@@ -81,7 +82,7 @@ def test_candidates_console_users_without_mfa_first(iam, aws):
 
 def test_candidates_from_report_analysis_make_no_per_user_calls(iam, aws):
     seed_users(iam)
-    analysis = {"console_users": ["zed-console", "carol-mfa"], "users_with_mfa": ["carol-mfa"]}
+    analysis = SimpleNamespace(console_users=("zed-console", "carol-mfa"), users_with_mfa=("carol-mfa",))
     aws.calls.clear()
     users = mfa.candidate_users(aws, analysis)
     assert [u.name for u in users] == ["zed-console", "bob-keys", "carol-mfa"]

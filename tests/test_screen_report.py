@@ -71,13 +71,17 @@ async def test_report_from_the_sandbox(make_app, sandbox):
         cards = list(screen.query(".finding"))
         first = str(cards[0].query_one(".finding-text").render())
         assert "CRITICAL" in first and "Root user has no MFA" in first and "Why:" in first and "Fix:" in first
+        assert "Rule: root-mfa-missing; CIS v5.0.0 1.4, v7.0.0 2.5" in first
         assert "Root user has an active access key" in str(cards[1].query_one(".finding-text").render())
-        assert app.ctx.analysis["account_id"] == sandbox.account_id
+        assert app.ctx.analysis.account_id == sandbox.account_id
         assert app.ctx.checklist.findings_before["sha256"] == ev["sha256"]
         assert app.ctx.checklist.findings_after is None
         on_disk = json.loads(app.ctx.store.path.read_text())["session"]
         assert on_disk["findings_before"]["sha256"] == ev["sha256"]
         assert on_disk["findings_before"]["root"]["access_keys_active"] == 1
+        kept = {f["id"]: f for f in on_disk["findings_before"]["findings"]}  # the record's findings carry ids
+        assert kept["root-mfa-missing"]["step"] == "root_mfa"
+        assert kept["root-mfa-missing"]["cis"]["v7.0.0"] == "2.5"
         assert "Credential report: COMPLETE after" in text(screen, "#progress-text")  # polled progress shown
 
         # the table: root first, then every user; the filter by flag and by name
@@ -87,7 +91,7 @@ async def test_report_from_the_sandbox(make_app, sandbox):
         await pilot.press(*"no mfa", "enter")
         no_mfa = table_users(screen)
         assert no_mfa[0] == "<root_account>"
-        assert set(no_mfa[1:]) == set(app.ctx.analysis["console_users_without_mfa"])
+        assert set(no_mfa[1:]) == set(app.ctx.analysis.console_users_without_mfa)
         screen.query_one("#filter").value = "svc-"
         await pilot.press("enter")
         assert table_users(screen) == ["svc-backup", "svc-ci-deploy"]
@@ -130,7 +134,7 @@ async def test_second_download_is_after_and_view_survives_navigation(make_app, s
         assert cl.step(STEP).status == Status.DONE and cl.step(STEP).evidence == evidence
         assert cl.findings_after["root"]["mfa_active"] is True
         assert sorted(app.ctx.store.folder.glob("credential-report-*")) == copies
-        assert app.ctx.analysis["root"]["mfa_active"] is False  # the file's facts are what is shown
+        assert app.ctx.analysis.root.mfa_active is False  # the file's facts are what is shown
 
         # filter text is plain text, never markup
         screen.query_one("#filter").focus()

@@ -13,7 +13,7 @@ import sys
 from datetime import datetime, timezone
 from typing import Any
 
-from wizard.credreport import strict_failures, summary_text
+from wizard.credreport import strict_failures, summary_text, to_audit_json
 from wizard.errors import InputError
 from wizard.report_flow import FRESHNESS_NOTE, ReportResult, load_file, load_live
 
@@ -66,7 +66,7 @@ def cli_audit(rt: Any) -> int:
     if a.json:
         if result.generated_time is not None:
             print(_header(result), file=sys.stderr)
-        print(json.dumps(result.analysis, indent=2))
+        print(json.dumps(to_audit_json(result.analysis), indent=2))
     else:
         print(_header(result))
         print(f"Analysed at {result.now.isoformat()}.")

@@ -18,6 +18,7 @@ from wizard.session import SessionStore
 from wizard.verify import Seen, reverify
 
 if TYPE_CHECKING:
+    from wizard.credreport import Analysis
     from wizard.sandbox import Sandbox
 
 log = logging.getLogger("rootwizard.session")
@@ -59,7 +60,7 @@ class WizardContext:
     checklist: Checklist | None = None
     store: SessionStore | None = None
     report: Any = None            # parsed CredentialReport of this run
-    analysis: dict[str, Any] | None = None
+    analysis: Analysis | None = None
     cache: dict[str, Any] = field(default_factory=dict)  # per-step reads, dropped on re-verify
 
     def __post_init__(self) -> None:

@@ -11,11 +11,13 @@ import operator
 import random
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from wizard.errors import InputError, ReportFormatError
+from wizard.rules import Finding, evaluate
+from wizard.rules import strict_failures as _strict_failures
 
 # The columns AWS writes, in order. Columns are looked up by name when reading.
 REPORT_COLUMNS: tuple[str, ...] = (
@@ -387,236 +389,234 @@ def _all_facts(report: CredentialReport, now: datetime) -> tuple[_User, list[_Us
     return cache[1], cache[2]
 
 
-def analyse(report: CredentialReport, now: datetime) -> dict[str, Any]:
-    """The audit as a JSON-able dict (the ``rootwizard audit --json`` interface)."""
-    root, users = _all_facts(report, now)
-    unused: list[dict[str, Any]] = []
-    for u in users:
-        if u.password_unused:
-            unused.append({"user": u.name, "credential": "password",
-                           "last_used": u.password_last_used if u.password_used_ago is not None else None,
-                           "since": u.password_unused[0], "days": _days(u.password_unused[1])})
-        for k in u.keys:
-            if k.unused:
-                unused.append({"user": u.name, "credential": f"access_key_{k.n}",
-                               "last_used": k.last_used if k.used_ago is not None else None,
-                               "since": k.unused[0], "days": _days(k.unused[1])})
-    return {
-        "account_id": report.account_id,
-        "user_count": len(users),
-        "root": {
-            "mfa_active": root.mfa,
-            "access_keys_active": sum(k.active for k in root.keys),
-            "access_keys_present": len(root.keys),
-            "access_keys": [
-                {"key": k.n, "active": k.active, "last_rotated": k.last_rotated, "age_days": _days(k.age),
-                 "older_than_90_days": k.age > OLD_KEY_AGE, "last_used_date": k.last_used,
-                 "last_used_region": k.region, "last_used_service": k.service}
-                for k in root.keys],
-            "password_last_used": root.password_last_used if root.password_used_ago is not None else None,
-            "password_last_used_raw": root.password_last_used,
-            "password_last_used_days_ago":
-                _days(root.password_used_ago) if root.password_used_ago is not None else None,
-            "signing_certs_active": len(root.certs),
-        },
-        "console_users": [u.name for u in users if u.console],
-        "console_users_without_mfa": [u.name for u in users if u.console and not u.mfa],
-        "users_with_mfa": [u.name for u in users if u.mfa],
-        "password_never_used": [u.name for u in users if u.password_never_used],
-        "password_unused_over_90_days": [
-            {"user": u.name, "password_last_used": u.password_last_used, "days": _days(u.password_used_ago)}
-            for u in users
-            if u.console and u.password_used_ago is not None and u.password_used_ago > UNUSED_PASSWORD_AGE],
-        "access_keys_active_count": sum(k.active for u in users for k in u.keys),
-        "access_keys_older_than_90_days": [
-            {"user": u.name, "key": k.n, "last_rotated": k.last_rotated, "age_days": _days(k.age)}
-            for u in users for k in u.keys if k.old],
-        "access_keys_never_used": [
-            {"user": u.name, "key": k.n, "last_rotated": k.last_rotated}
-            for u in users for k in u.keys if k.never_used],
-        "inactive_access_keys": [{"user": u.name, "key": k.n} for u in users for k in u.keys if not k.active],
-        "active_signing_certificates": [{"user": u.name, "cert": n} for u in users for n in u.certs],
-        "users_with_two_active_keys": [u.name for u in users if sum(k.active for k in u.keys) == 2],
-        "unused_credentials_over_45_days": unused,
-    }
+@dataclass(frozen=True, slots=True)
+class RootKey:
+    """An access key of the root user (it exists: its last_rotated is a date)."""
 
-
-def _listing(items: Iterable[str], limit: int = 10) -> str:
-    """``a, b, c`` — at most ``limit`` items, then ``and N more``."""
-    items = list(items)
-    shown = ", ".join(items[:limit])
-    return f"{shown} and {len(items) - limit} more" if len(items) > limit else shown
-
-
-def strict_failures(analysis: Mapping[str, Any]) -> list[str]:
-    """Why ``audit --strict`` fails (empty when it passes): root without MFA, a root access
-    key (active or not), console users without MFA."""
-    root = analysis["root"]
-    reasons = []
-    if not root["mfa_active"]:
-        reasons.append("The root user has no MFA.")
-    if root["access_keys_present"]:
-        reasons.append(f"The root user has {root['access_keys_present']} access key(s).")
-    if analysis["console_users_without_mfa"]:
-        names = analysis["console_users_without_mfa"]
-        reasons.append(f"{len(names)} console user(s) without MFA: {_listing(names)}.")
-    return reasons
-
-
-# --- findings ------------------------------------------------------------------------
-
-SEVERITIES = ("critical", "high", "medium", "low")
+    key: int
+    active: bool
+    last_rotated: str
+    age_days: int
+    older_than_90_days: bool
+    last_used_date: str  # a date or N/A, as in the report
+    last_used_region: str
+    last_used_service: str
 
 
 @dataclass(frozen=True, slots=True)
-class Finding:
-    severity: str  # one of SEVERITIES
-    title: str
-    detail: str  # the affected users / keys
-    why: str
-    fix: str
-    step: str | None  # the wizard step that fixes it, None when the wizard does not
+class RootFacts:
+    mfa_active: bool
+    access_keys: tuple[RootKey, ...]
+    password_last_used: str | None  # a date, None when never used / no password
+    password_last_used_raw: str  # the report's value (a date, no_information or N/A)
+    password_last_used_days_ago: int | None
+    signing_certs: tuple[int, ...]  # numbers of the active signing certificates
+
+    @property
+    def access_keys_active(self) -> int:
+        return sum(k.active for k in self.access_keys)
+
+    @property
+    def access_keys_present(self) -> int:
+        return len(self.access_keys)
+
+    @property
+    def signing_certs_active(self) -> int:
+        return len(self.signing_certs)
 
 
-def _key_refs(entries: Iterable[Mapping[str, Any]], extra: str = "") -> str:
-    return _listing(f"{e['user']} key {e['key']}" + (f" ({e[extra]} d)" if extra else "") for e in entries)
+@dataclass(frozen=True, slots=True)
+class UnusedPassword:
+    user: str
+    password_last_used: str
+    days: int
 
 
-def findings(analysis: Mapping[str, Any]) -> list[Finding]:
-    """Findings from an ``analyse`` result, most severe first, root before IAM users."""
-    root = analysis["root"]
-    out: list[Finding] = []
-    if not root["mfa_active"]:
-        out.append(Finding(
-            "critical", "Root user has no MFA", "The <root_account> row has mfa_active false.",
-            "Whoever learns the root password controls the whole account, including billing and closing "
-            "it; AWS now requires root MFA to reach the console.",
-            "Register a passkey, security key or authenticator app for the root user (console only).",
-            "root_mfa"))
-    if root["access_keys_present"]:
-        keys = "; ".join(
-            f"key {k['key']} {'active' if k['active'] else 'inactive'}, rotated {k['last_rotated']} "
-            f"({k['age_days']} d), last used {k['last_used_date']}" for k in root["access_keys"])
-        active = root["access_keys_active"]
-        out.append(Finding(
-            "critical" if active else "high",
-            "Root user has an active access key" if active else "Root user has an inactive access key",
-            keys,
-            "A root access key gives unrestricted API access that no policy can limit; a leaked key "
-            "is a full account takeover.",
-            "Delete the root access keys (after moving anything that uses them to an IAM role).",
-            "root_access_keys"))
-    if root["signing_certs_active"]:
-        out.append(Finding(
-            "high", "Root user has an active signing certificate",
-            f"{root['signing_certs_active']} active X.509 signing certificate(s) on the root user.",
-            "A signing certificate is a long-lived root credential for SOAP-era APIs.",
-            "Sign in as root, open Security credentials, X.509 certificates, and delete them.", None))
-    days = root["password_last_used_days_ago"]
-    if days is not None and days < 90:
-        out.append(Finding(
-            "medium", "Root user signed in recently",
-            f"Root password last used {root['password_last_used']} ({days} d ago).",
-            "Root should be kept for the few tasks only it can do; everyday root use widens the "
-            "window for a stolen session or password.",
-            "Create an administrator IAM user or Identity Center user and use it instead of root.",
-            "root_usage"))
-    if analysis["console_users_without_mfa"]:
-        names = analysis["console_users_without_mfa"]
-        out.append(Finding(
-            "high", "Console users without MFA", f"{len(names)}: {_listing(names)}",
-            "A password alone is phished or reused easily; MFA stops most console takeovers.",
-            "Enrol an MFA device for each of these users.", "iam_user_mfa"))
-    if analysis["access_keys_older_than_90_days"]:
-        entries = analysis["access_keys_older_than_90_days"]
-        out.append(Finding(
-            "medium", "Active access keys older than 90 days",
-            f"{len(entries)}: {_key_refs(entries, 'age_days')}",
-            "The longer a key lives the more places it has been copied to, and a leaked key works until "
-            "it is rotated.",
-            "Rotate each key: aws iam create-access-key --user-name USER, switch the application to the new "
-            "key, then aws iam update-access-key --status Inactive and aws iam delete-access-key on the old "
-            "one (or IAM console, Users, Security credentials).", None))
-    if analysis["unused_credentials_over_45_days"]:
-        entries = analysis["unused_credentials_over_45_days"]
-        out.append(Finding(
-            "medium", "Credentials unused for more than 45 days",
-            f"{len(entries)}: " + _listing(f"{e['user']} {e['credential']} ({e['days']} d)" for e in entries),
-            "Unused passwords and keys are attack surface nobody watches (CIS: disable credentials unused "
-            "for 45 days or more).",
-            "Remove unused passwords (aws iam delete-login-profile --user-name USER) and deactivate unused "
-            "keys (aws iam update-access-key --user-name USER --access-key-id ID --status Inactive).", None))
-    if analysis["password_unused_over_90_days"]:
-        entries = analysis["password_unused_over_90_days"]
-        out.append(Finding(
-            "medium", "Console passwords unused for more than 90 days",
-            f"{len(entries)}: " + _listing(f"{e['user']} ({e['days']} d)" for e in entries),
-            "A password nobody uses is not noticed when it is stolen.",
-            "Remove the passwords of users who no longer sign in, and set a password policy with a maximum "
-            "password age so that stale passwords expire.", "password_policy"))
-    if analysis["password_never_used"]:
-        names = analysis["password_never_used"]
-        out.append(Finding(
-            "low", "Console passwords never used", f"{len(names)}: {_listing(names)}",
-            "A password set but never used is often an initial password that may still be known to others.",
-            "Remove it (aws iam delete-login-profile --user-name USER) or require a reset at next sign-in.",
-            None))
-    if analysis["access_keys_never_used"]:
-        entries = analysis["access_keys_never_used"]
-        out.append(Finding(
-            "low", "Active access keys never used", f"{len(entries)}: {_key_refs(entries)}",
-            "A key that was never used is not needed, but works for whoever finds it.",
-            "Delete it: aws iam delete-access-key --user-name USER --access-key-id ID.", None))
-    if analysis["users_with_two_active_keys"]:
-        names = analysis["users_with_two_active_keys"]
-        out.append(Finding(
-            "low", "Users with two active access keys", f"{len(names)}: {_listing(names)}",
-            "Two active keys are normal only during a rotation; otherwise one of them is forgotten.",
-            "Finish the rotation: deactivate and delete the older key (aws iam update-access-key, "
-            "aws iam delete-access-key).", None))
-    if analysis["inactive_access_keys"]:
-        entries = analysis["inactive_access_keys"]
-        out.append(Finding(
-            "low", "Inactive access keys", f"{len(entries)}: {_key_refs(entries)}",
-            "An inactive key can be re-activated by anyone allowed to; it only adds clutter.",
-            "Delete it once nothing broke while it was off: aws iam delete-access-key.", None))
-    if analysis["active_signing_certificates"]:
-        entries = analysis["active_signing_certificates"]
-        out.append(Finding(
-            "low", "Active signing certificates",
-            f"{len(entries)}: " + _listing(f"{e['user']} cert {e['cert']}" for e in entries),
-            "Signing certificates are long-lived credentials that few services still need.",
-            "Delete unneeded ones: aws iam delete-signing-certificate --user-name USER --certificate-id ID.",
-            None))
-    rank = {s: i for i, s in enumerate(SEVERITIES)}
-    return sorted(out, key=lambda f: rank[f.severity])
+@dataclass(frozen=True, slots=True)
+class OldKey:
+    user: str
+    key: int
+    last_rotated: str
+    age_days: int
 
 
-def summary_text(analysis: Mapping[str, Any]) -> str:
+@dataclass(frozen=True, slots=True)
+class NeverUsedKey:
+    user: str
+    key: int
+    last_rotated: str
+
+
+@dataclass(frozen=True, slots=True)
+class KeyRef:
+    user: str
+    key: int
+
+
+@dataclass(frozen=True, slots=True)
+class CertRef:
+    user: str
+    cert: int
+
+
+@dataclass(frozen=True, slots=True)
+class UnusedCredential:
+    user: str
+    credential: str  # password, access_key_1 or access_key_2
+    last_used: str | None  # None: never used (measured from creation)
+    since: str
+    days: int
+
+
+@dataclass(frozen=True, slots=True)
+class Analysis:
+    """The facts of one credential report at one clock time, and the findings of the
+    rules (wizard.rules) over them. ``to_audit_json`` gives the `audit --json` form."""
+
+    account_id: str | None
+    user_count: int
+    root: RootFacts
+    console_users: tuple[str, ...]
+    console_users_without_mfa: tuple[str, ...]
+    users_with_mfa: tuple[str, ...]
+    password_never_used: tuple[str, ...]
+    password_unused_over_90_days: tuple[UnusedPassword, ...]
+    access_keys_active_count: int
+    access_keys_older_than_90_days: tuple[OldKey, ...]
+    access_keys_never_used: tuple[NeverUsedKey, ...]
+    inactive_access_keys: tuple[KeyRef, ...]
+    active_signing_certificates: tuple[CertRef, ...]
+    users_with_two_active_keys: tuple[str, ...]
+    unused_credentials_over_45_days: tuple[UnusedCredential, ...]
+    findings: tuple[Finding, ...] = ()
+
+
+def analyse(report: CredentialReport, now: datetime) -> Analysis:
+    """The facts of ``report`` at ``now`` and the findings of every rule."""
+    root, users = _all_facts(report, now)
+    unused: list[UnusedCredential] = []
+    for u in users:
+        if u.password_unused:
+            unused.append(UnusedCredential(
+                u.name, "password", u.password_last_used if u.password_used_ago is not None else None,
+                u.password_unused[0], _days(u.password_unused[1])))
+        for k in u.keys:
+            if k.unused:
+                unused.append(UnusedCredential(u.name, f"access_key_{k.n}",
+                                               k.last_used if k.used_ago is not None else None,
+                                               k.unused[0], _days(k.unused[1])))
+    facts = Analysis(
+        account_id=report.account_id,
+        user_count=len(users),
+        root=RootFacts(
+            mfa_active=root.mfa,
+            access_keys=tuple(
+                RootKey(k.n, k.active, k.last_rotated, _days(k.age), k.age > OLD_KEY_AGE, k.last_used,
+                        k.region, k.service) for k in root.keys),
+            password_last_used=root.password_last_used if root.password_used_ago is not None else None,
+            password_last_used_raw=root.password_last_used,
+            password_last_used_days_ago=(
+                _days(root.password_used_ago) if root.password_used_ago is not None else None),
+            signing_certs=root.certs),
+        console_users=tuple(u.name for u in users if u.console),
+        console_users_without_mfa=tuple(u.name for u in users if u.console and not u.mfa),
+        users_with_mfa=tuple(u.name for u in users if u.mfa),
+        password_never_used=tuple(u.name for u in users if u.password_never_used),
+        password_unused_over_90_days=tuple(
+            UnusedPassword(u.name, u.password_last_used, _days(u.password_used_ago)) for u in users
+            if u.console and u.password_used_ago is not None and u.password_used_ago > UNUSED_PASSWORD_AGE),
+        access_keys_active_count=sum(k.active for u in users for k in u.keys),
+        access_keys_older_than_90_days=tuple(
+            OldKey(u.name, k.n, k.last_rotated, _days(k.age)) for u in users for k in u.keys if k.old),
+        access_keys_never_used=tuple(
+            NeverUsedKey(u.name, k.n, k.last_rotated) for u in users for k in u.keys if k.never_used),
+        inactive_access_keys=tuple(KeyRef(u.name, k.n) for u in users for k in u.keys if not k.active),
+        active_signing_certificates=tuple(CertRef(u.name, n) for u in users for n in u.certs),
+        users_with_two_active_keys=tuple(u.name for u in users if sum(k.active for k in u.keys) == 2),
+        unused_credentials_over_45_days=tuple(unused),
+    )
+    return replace(facts, findings=evaluate(facts))
+
+
+def _root_json(root: RootFacts) -> dict[str, Any]:
+    return {
+        "mfa_active": root.mfa_active,
+        "access_keys_active": root.access_keys_active,
+        "access_keys_present": root.access_keys_present,
+        "access_keys": [
+            {"key": k.key, "active": k.active, "last_rotated": k.last_rotated, "age_days": k.age_days,
+             "older_than_90_days": k.older_than_90_days, "last_used_date": k.last_used_date,
+             "last_used_region": k.last_used_region, "last_used_service": k.last_used_service}
+            for k in root.access_keys],
+        "password_last_used": root.password_last_used,
+        "password_last_used_raw": root.password_last_used_raw,
+        "password_last_used_days_ago": root.password_last_used_days_ago,
+        "signing_certs_active": root.signing_certs_active,
+    }
+
+
+def to_audit_json(a: Analysis) -> dict[str, Any]:
+    """The `rootwizard audit --json` object (also kept in the session as the findings
+    before/after): its keys are an interface, add keys rather than change them."""
+    return {
+        "account_id": a.account_id,
+        "user_count": a.user_count,
+        "root": _root_json(a.root),
+        "console_users": list(a.console_users),
+        "console_users_without_mfa": list(a.console_users_without_mfa),
+        "users_with_mfa": list(a.users_with_mfa),
+        "password_never_used": list(a.password_never_used),
+        "password_unused_over_90_days": [
+            {"user": e.user, "password_last_used": e.password_last_used, "days": e.days}
+            for e in a.password_unused_over_90_days],
+        "access_keys_active_count": a.access_keys_active_count,
+        "access_keys_older_than_90_days": [
+            {"user": e.user, "key": e.key, "last_rotated": e.last_rotated, "age_days": e.age_days}
+            for e in a.access_keys_older_than_90_days],
+        "access_keys_never_used": [
+            {"user": e.user, "key": e.key, "last_rotated": e.last_rotated} for e in a.access_keys_never_used],
+        "inactive_access_keys": [{"user": e.user, "key": e.key} for e in a.inactive_access_keys],
+        "active_signing_certificates": [{"user": e.user, "cert": e.cert} for e in a.active_signing_certificates],
+        "users_with_two_active_keys": list(a.users_with_two_active_keys),
+        "unused_credentials_over_45_days": [
+            {"user": e.user, "credential": e.credential, "last_used": e.last_used, "since": e.since,
+             "days": e.days} for e in a.unused_credentials_over_45_days],
+        "findings": [f.to_json() for f in a.findings],
+    }
+
+
+def strict_failures(analysis: Analysis) -> list[str]:
+    """Why ``audit --strict`` fails (empty when it passes): the findings of the rules
+    marked strict (root without MFA, a root access key, console users without MFA)."""
+    return _strict_failures(analysis.findings)
+
+
+def summary_text(analysis: Analysis) -> str:
     """A plain-text summary of an ``analyse`` result for the terminal."""
-    root = analysis["root"]
-    if root["password_last_used"]:
-        used = f"{root['password_last_used']} ({root['password_last_used_days_ago']} d ago)"
+    root = analysis.root
+    if root.password_last_used:
+        used = f"{root.password_last_used} ({root.password_last_used_days_ago} d ago)"
     else:
-        used = {NO_INFORMATION: "never", NA: "no password"}.get(root["password_last_used_raw"],
-                                                                root["password_last_used_raw"])
+        used = {NO_INFORMATION: "never", NA: "no password"}.get(root.password_last_used_raw,
+                                                                root.password_last_used_raw)
     lines = [
-        f"Account {analysis['account_id']}: {analysis['user_count']} IAM user(s)",
-        f"Root: MFA {'on' if root['mfa_active'] else 'OFF'}; access keys {root['access_keys_active']} active "
-        f"of {root['access_keys_present']}; signing certificates {root['signing_certs_active']}; "
+        f"Account {analysis.account_id}: {analysis.user_count} IAM user(s)",
+        f"Root: MFA {'on' if root.mfa_active else 'OFF'}; access keys {root.access_keys_active} active "
+        f"of {root.access_keys_present}; signing certificates {root.signing_certs_active}; "
         f"password last used {used}",
-        f"Console users: {len(analysis['console_users'])}, without MFA: "
-        f"{len(analysis['console_users_without_mfa'])}; users with MFA: {len(analysis['users_with_mfa'])}",
-        f"Active access keys: {analysis['access_keys_active_count']}, older than 90 days: "
-        f"{len(analysis['access_keys_older_than_90_days'])}, never used: "
-        f"{len(analysis['access_keys_never_used'])}; inactive keys: {len(analysis['inactive_access_keys'])}",
-        f"Credentials unused for more than 45 days: {len(analysis['unused_credentials_over_45_days'])}",
+        f"Console users: {len(analysis.console_users)}, without MFA: "
+        f"{len(analysis.console_users_without_mfa)}; users with MFA: {len(analysis.users_with_mfa)}",
+        f"Active access keys: {analysis.access_keys_active_count}, older than 90 days: "
+        f"{len(analysis.access_keys_older_than_90_days)}, never used: "
+        f"{len(analysis.access_keys_never_used)}; inactive keys: {len(analysis.inactive_access_keys)}",
+        f"Credentials unused for more than 45 days: {len(analysis.unused_credentials_over_45_days)}",
         "",
     ]
-    found = findings(analysis)
+    found = analysis.findings
     lines.append("Findings:" if found else "No findings.")
     for f in found:
         lines.append(f"  [{f.severity.upper()}] {f.title}: {f.detail}")
+        lines.append(f"    Rule {f.id}; {f.rule.cis_text()}")
         lines.append(f"    Fix: {f.fix}")
     return "\n".join(lines)
 

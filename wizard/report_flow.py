@@ -18,12 +18,12 @@ from typing import Any
 from wizard.aws import AwsAccess
 from wizard.checklist import Checklist, iso
 from wizard.credreport import (
+    Analysis,
     CredentialReport,
-    Finding,
     UserRow,
     analyse,
-    findings,
     parse_report,
+    to_audit_json,
     user_table,
 )
 from wizard.errors import InputError, ReportFormatError
@@ -48,8 +48,7 @@ class ReportResult:
     generated_time: datetime | None  # AWS's GeneratedTime; None for a file
     now: datetime                   # the clock of the analysis
     report: CredentialReport
-    analysis: dict[str, Any]        # credreport.analyse output (the audit JSON)
-    findings: list[Finding]
+    analysis: Analysis              # credreport.analyse output (its findings included)
     rows: list[UserRow]             # the user table, root first
     origin: str = ""                # the file it was read from (SOURCE_FILE)
 
@@ -65,7 +64,7 @@ def analyse_content(content: bytes, *, source: str, now: datetime,
     analysis = analyse(report, now)
     return ReportResult(source=source, content=content, sha256=hashlib.sha256(content).hexdigest(),
                         generated_time=generated_time, now=now.astimezone(timezone.utc), report=report,
-                        analysis=analysis, findings=findings(analysis), rows=user_table(report, now),
+                        analysis=analysis, rows=user_table(report, now),
                         origin=origin)
 
 
@@ -137,7 +136,7 @@ def evidence(result: ReportResult, saved: Path) -> dict[str, Any]:
 def session_findings(result: ReportResult) -> dict[str, Any]:
     """The analysis as kept in the session for the completion record's before/after."""
     return {"generated_time": result.generated_iso, "analysed_at": iso(result.now),
-            "source": result.source, "sha256": result.sha256, **result.analysis}
+            "source": result.source, "sha256": result.sha256, **to_audit_json(result.analysis)}
 
 
 def store_findings(checklist: Checklist, result: ReportResult) -> str | None:

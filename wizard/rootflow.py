@@ -9,12 +9,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from wizard.aws import AwsAccess
 from wizard.errors import AccessDeniedError, AwsError, UnsupportedError
 from wizard.rootchecks import CONTACT_TYPES
 from wizard.verify import Seen
+
+if TYPE_CHECKING:
+    from wizard.credreport import Analysis
 
 # Failures after which the Account Management API cannot be used by this caller or
 # endpoint: the screens fall back to console guidance.
@@ -139,45 +142,44 @@ def _ago(days: int | None) -> str:
     return " (today)" if days == 0 else f" ({days} day{'s' if days != 1 else ''} ago)"
 
 
-def root_key_lines(analysis: Mapping[str, Any], now: datetime) -> list[str]:
+def root_key_lines(analysis: Analysis, now: datetime) -> list[str]:
     """One line per root access key of the analysed report: state, age, and where it
     was last used (so the operator can find what still uses it)."""
-    keys = analysis["root"]["access_keys"]
+    keys = analysis.root.access_keys
     if not keys:
         return ["The credential report shows no root access keys."]
     lines = []
     for k in keys:
-        used = k["last_used_date"]
+        used = k.last_used_date
         if used and used != "N/A":
-            where = ", ".join(v for v in (k["last_used_service"], k["last_used_region"])
-                              if v and v != "N/A")
+            where = ", ".join(v for v in (k.last_used_service, k.last_used_region) if v and v != "N/A")
             usage = f"last used {used}{_ago(_days_ago(used, now))}" + (f" by {where}" if where else "")
         else:
             usage = "never used"
-        lines.append(f"Root key {k['key']}: {'active' if k['active'] else 'inactive'}, created "
-                     f"{k['last_rotated']} ({k['age_days']} days old), {usage}.")
+        lines.append(f"Root key {k.key}: {'active' if k.active else 'inactive'}, created "
+                     f"{k.last_rotated} ({k.age_days} days old), {usage}.")
     return lines
 
 
-def root_usage_lines(analysis: Mapping[str, Any], now: datetime) -> list[str]:
-    root = analysis["root"]
-    used = root.get("password_last_used")
+def root_usage_lines(analysis: Analysis, now: datetime) -> list[str]:
+    root = analysis.root
+    used = root.password_last_used
     if used:
-        password = f"Root password last used: {used}{_ago(root.get('password_last_used_days_ago'))}."
-    elif root.get("password_last_used_raw") == "no_information":
+        password = f"Root password last used: {used}{_ago(root.password_last_used_days_ago)}."
+    elif root.password_last_used_raw == "no_information":
         password = "Root password last used: never (no sign-in recorded)."
     else:
         password = "Root password last used: not recorded (no root password, or never used)."
     return [password, *root_key_lines(analysis, now)]
 
 
-def root_usage_evidence(analysis: Mapping[str, Any] | None) -> dict[str, Any]:
+def root_usage_evidence(analysis: Analysis | None) -> dict[str, Any]:
     """What the operator saw when confirming, from the report of this run (no secrets)."""
     if analysis is None:
         return {"credential_report": "not analysed in this run"}
-    root = analysis["root"]
+    root = analysis.root
     return {
-        "root_password_last_used": root.get("password_last_used"),
-        "root_access_keys_last_used": [k["last_used_date"] for k in root["access_keys"]],
+        "root_password_last_used": root.password_last_used,
+        "root_access_keys_last_used": [k.last_used_date for k in root.access_keys],
         "source": "iam:GetCredentialReport (<root_account> row)",
     }

@@ -1,0 +1,327 @@
+"""The finding rules: one table (``RULES``), evaluated in one loop over an analysis.
+
+Each rule has a stable id (it is in `rootwizard audit --json`, the session and the
+completion record: never rename one), a severity, what it means, how to fix it (with the
+AWS CLI command where one exists and the wizard step where the wizard does it) and its
+CIS AWS Foundations Benchmark numbers per version (../shared/AWS-FACTS.md §5; a version
+that dropped the recommendation has none). Adding a finding is adding a ``Rule`` here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from wizard.credreport import Analysis
+
+SEVERITIES = ("critical", "high", "medium", "low")
+CIS_VERSIONS = ("v3.0.0", "v4.0.1", "v5.0.0", "v6.0.0", "v7.0.0")
+SHOWN_CIS_VERSIONS = ("v5.0.0", "v7.0.0")  # the versions the text output and the TUI name
+ROOT = "<root_account>"
+
+
+def _cis(*numbers: str) -> Mapping[str, str]:
+    """Numbers in CIS_VERSIONS order; "-" where that version has no such recommendation."""
+    assert len(numbers) == len(CIS_VERSIONS)
+    return {v: n for v, n in zip(CIS_VERSIONS, numbers) if n != "-"}
+
+
+# CIS AWS Foundations recommendations the rules refer to (AWS-FACTS §5).
+CIS_ROOT_ACCESS_KEY = _cis("1.4", "1.4", "1.3", "2.3", "2.4")
+CIS_ROOT_MFA = _cis("1.5", "1.5", "1.4", "2.4", "2.5")
+CIS_ROOT_USE = _cis("1.7", "1.7", "1.6", "2.6", "2.7")
+CIS_CONSOLE_MFA = _cis("1.10", "1.10", "1.9", "2.9", "2.10")
+CIS_NO_KEYS_AT_SETUP = _cis("1.11", "1.11", "1.10", "2.10", "-")
+CIS_UNUSED_45_DAYS = _cis("1.12", "1.12", "1.11", "2.11", "2.11")
+CIS_ONE_ACTIVE_KEY = _cis("1.13", "1.13", "1.12", "2.12", "-")
+CIS_KEY_ROTATION = _cis("1.14", "1.14", "1.13", "2.13", "2.12")
+NO_CIS: Mapping[str, str] = {}
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """What a rule found: the subjects (``user`` or ``user:credential``) and the text
+    line that names them."""
+
+    subjects: tuple[str, ...]
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    id: str
+    severity: str  # one of SEVERITIES
+    title: str
+    why: str
+    fix: str
+    command: str | None  # the AWS CLI command that fixes it, where there is one
+    step: str | None  # the wizard step that fixes it, None when the wizard does not
+    cis: Mapping[str, str]  # CIS version -> recommendation number
+    check: Callable[[Analysis], Match | None]
+    strict: str | None = None  # why `audit --strict` fails ({n}: subjects, {names}: listing)
+
+    def cis_text(self) -> str:
+        """``CIS v5.0.0 1.4, v7.0.0 2.5`` for the versions shown to people."""
+        shown = [f"{v} {self.cis[v]}" for v in SHOWN_CIS_VERSIONS if v in self.cis]
+        if not shown:
+            return ("CIS " + ", ".join(f"{v} {n}" for v, n in self.cis.items()) + " (dropped since)"
+                    if self.cis else "not a CIS recommendation")
+        dropped = [v for v in SHOWN_CIS_VERSIONS if v not in self.cis]
+        return "CIS " + ", ".join(shown) + "".join(f" (not in {v})" for v in dropped)
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """A rule that matched, with what it matched."""
+
+    rule: Rule
+    subjects: tuple[str, ...]
+    detail: str  # the affected users / keys, for people
+
+    @property
+    def id(self) -> str:
+        return self.rule.id
+
+    @property
+    def severity(self) -> str:
+        return self.rule.severity
+
+    @property
+    def title(self) -> str:
+        return self.rule.title
+
+    @property
+    def why(self) -> str:
+        return self.rule.why
+
+    @property
+    def fix(self) -> str:
+        return self.rule.fix
+
+    @property
+    def command(self) -> str | None:
+        return self.rule.command
+
+    @property
+    def step(self) -> str | None:
+        return self.rule.step
+
+    @property
+    def cis(self) -> Mapping[str, str]:
+        return self.rule.cis
+
+    def to_json(self) -> dict[str, object]:
+        """The finding as `audit --json` and the session write it."""
+        return {"id": self.rule.id, "severity": self.rule.severity, "title": self.rule.title,
+                "cis": dict(self.rule.cis), "step": self.rule.step, "subjects": list(self.subjects)}
+
+
+def listing(items: Iterable[str], limit: int = 10) -> str:
+    """``a, b, c`` — at most ``limit`` items, then ``and N more``."""
+    items = list(items)
+    shown = ", ".join(items[:limit])
+    return f"{shown} and {len(items) - limit} more" if len(items) > limit else shown
+
+
+def _counted(subjects: tuple[str, ...], texts: Iterable[str]) -> Match | None:
+    return Match(subjects, f"{len(subjects)}: {listing(texts)}") if subjects else None
+
+
+def _users(names: tuple[str, ...]) -> Match | None:
+    return _counted(names, names)
+
+
+def _keys(entries: Iterable, extra: Callable[[object], str] | None = None) -> Match | None:  # noqa: ANN001
+    entries = tuple(entries)
+    return _counted(tuple(f"{e.user}:access_key_{e.key}" for e in entries),
+                    (f"{e.user} key {e.key}" + (extra(e) if extra else "") for e in entries))
+
+
+# --- the checks --------------------------------------------------------------------------
+
+def _root_mfa(a: Analysis) -> Match | None:
+    if a.root.mfa_active:
+        return None
+    return Match((ROOT,), "The <root_account> row has mfa_active false.")
+
+
+def _root_key_text(a: Analysis) -> str:
+    return "; ".join(
+        f"key {k.key} {'active' if k.active else 'inactive'}, rotated {k.last_rotated} "
+        f"({k.age_days} d), last used {k.last_used_date}" for k in a.root.access_keys)
+
+
+def _root_key_active(a: Analysis) -> Match | None:
+    keys = a.root.access_keys
+    if not any(k.active for k in keys):
+        return None
+    return Match(tuple(f"{ROOT}:access_key_{k.key}" for k in keys), _root_key_text(a))
+
+
+def _root_key_inactive(a: Analysis) -> Match | None:
+    keys = a.root.access_keys
+    if not keys or any(k.active for k in keys):
+        return None
+    return Match(tuple(f"{ROOT}:access_key_{k.key}" for k in keys), _root_key_text(a))
+
+
+def _root_certs(a: Analysis) -> Match | None:
+    n = a.root.signing_certs_active
+    if not n:
+        return None
+    return Match(tuple(f"{ROOT}:cert_{c}" for c in a.root.signing_certs),
+                 f"{n} active X.509 signing certificate(s) on the root user.")
+
+
+def _root_used(a: Analysis) -> Match | None:
+    days = a.root.password_last_used_days_ago
+    if days is None or days >= 90:
+        return None
+    return Match((f"{ROOT}:password",), f"Root password last used {a.root.password_last_used} ({days} d ago).")
+
+
+def _console_no_mfa(a: Analysis) -> Match | None:
+    return _users(a.console_users_without_mfa)
+
+
+def _old_keys(a: Analysis) -> Match | None:
+    return _keys(a.access_keys_older_than_90_days, lambda e: f" ({e.age_days} d)")
+
+
+def _unused_45(a: Analysis) -> Match | None:
+    entries = a.unused_credentials_over_45_days
+    return _counted(tuple(f"{e.user}:{e.credential}" for e in entries),
+                    (f"{e.user} {e.credential} ({e.days} d)" for e in entries))
+
+
+def _unused_90(a: Analysis) -> Match | None:
+    entries = a.password_unused_over_90_days
+    return _counted(tuple(f"{e.user}:password" for e in entries), (f"{e.user} ({e.days} d)" for e in entries))
+
+
+def _never_used_password(a: Analysis) -> Match | None:
+    return _users(a.password_never_used)
+
+
+def _never_used_key(a: Analysis) -> Match | None:
+    return _keys(a.access_keys_never_used)
+
+
+def _two_keys(a: Analysis) -> Match | None:
+    return _users(a.users_with_two_active_keys)
+
+
+def _inactive_keys(a: Analysis) -> Match | None:
+    return _keys(a.inactive_access_keys)
+
+
+def _certs(a: Analysis) -> Match | None:
+    entries = a.active_signing_certificates
+    return _counted(tuple(f"{e.user}:cert_{e.cert}" for e in entries),
+                    (f"{e.user} cert {e.cert}" for e in entries))
+
+
+_ROOT_KEY_WHY = ("A root access key gives unrestricted API access that no policy can limit; a leaked key "
+                 "is a full account takeover.")
+_ROOT_KEY_FIX = "Delete the root access keys (after moving anything that uses them to an IAM role)."
+_ROOT_KEY_COMMAND = ("aws iam delete-access-key --access-key-id ID (as root, or in an sts:AssumeRoot "
+                     "session with IAMDeleteRootUserCredentials)")
+_ROOT_KEY_STRICT = "The root user has {n} access key(s)."
+
+# In the order findings of the same severity are shown: root first, then IAM users.
+RULES: tuple[Rule, ...] = (
+    Rule("root-mfa-missing", "critical", "Root user has no MFA",
+         "Whoever learns the root password controls the whole account, including billing and closing "
+         "it; AWS now requires root MFA to reach the console.",
+         "Register a passkey, security key or authenticator app for the root user (console only).",
+         None, "root_mfa", CIS_ROOT_MFA, _root_mfa, strict="The root user has no MFA."),
+    Rule("root-access-key-active", "critical", "Root user has an active access key",
+         _ROOT_KEY_WHY, _ROOT_KEY_FIX, _ROOT_KEY_COMMAND, "root_access_keys", CIS_ROOT_ACCESS_KEY,
+         _root_key_active, strict=_ROOT_KEY_STRICT),
+    Rule("root-access-key-inactive", "high", "Root user has an inactive access key",
+         _ROOT_KEY_WHY, _ROOT_KEY_FIX, _ROOT_KEY_COMMAND, "root_access_keys", CIS_ROOT_ACCESS_KEY,
+         _root_key_inactive, strict=_ROOT_KEY_STRICT),
+    Rule("root-signing-certificate-active", "high", "Root user has an active signing certificate",
+         "A signing certificate is a long-lived root credential for SOAP-era APIs.",
+         "Sign in as root, open Security credentials, X.509 certificates, and delete them.",
+         "aws iam delete-signing-certificate --certificate-id ID (as root, or in an sts:AssumeRoot "
+         "session with IAMDeleteRootUserCredentials)", None, NO_CIS, _root_certs),
+    Rule("root-used-recently", "medium", "Root user signed in recently",
+         "Root should be kept for the few tasks only it can do; everyday root use widens the "
+         "window for a stolen session or password.",
+         "Create an administrator IAM user or Identity Center user and use it instead of root.",
+         None, "root_usage", CIS_ROOT_USE, _root_used),
+    Rule("console-user-without-mfa", "high", "Console users without MFA",
+         "A password alone is phished or reused easily; MFA stops most console takeovers.",
+         "Enrol an MFA device for each of these users.",
+         "aws iam create-virtual-mfa-device, then aws iam enable-mfa-device --user-name USER",
+         "iam_user_mfa", CIS_CONSOLE_MFA, _console_no_mfa,
+         strict="{n} console user(s) without MFA: {names}."),
+    Rule("access-key-older-than-90-days", "medium", "Active access keys older than 90 days",
+         "The longer a key lives the more places it has been copied to, and a leaked key works until "
+         "it is rotated.",
+         "Rotate each key: aws iam create-access-key --user-name USER, switch the application to the new "
+         "key, then aws iam update-access-key --status Inactive and aws iam delete-access-key on the old "
+         "one (or IAM console, Users, Security credentials).",
+         "aws iam create-access-key --user-name USER; aws iam update-access-key --user-name USER "
+         "--access-key-id OLD --status Inactive; aws iam delete-access-key --user-name USER --access-key-id OLD",
+         None, CIS_KEY_ROTATION, _old_keys),
+    Rule("credential-unused-over-45-days", "medium", "Credentials unused for more than 45 days",
+         "Unused passwords and keys are attack surface nobody watches (CIS: disable credentials unused "
+         "for 45 days or more).",
+         "Remove unused passwords (aws iam delete-login-profile --user-name USER) and deactivate unused "
+         "keys (aws iam update-access-key --user-name USER --access-key-id ID --status Inactive).",
+         "aws iam delete-login-profile --user-name USER; aws iam update-access-key --user-name USER "
+         "--access-key-id ID --status Inactive",
+         None, CIS_UNUSED_45_DAYS, _unused_45),
+    Rule("password-unused-over-90-days", "medium", "Console passwords unused for more than 90 days",
+         "A password nobody uses is not noticed when it is stolen.",
+         "Remove the passwords of users who no longer sign in, and set a password policy with a maximum "
+         "password age so that stale passwords expire.",
+         "aws iam delete-login-profile --user-name USER",
+         "password_policy", CIS_UNUSED_45_DAYS, _unused_90),
+    Rule("console-password-never-used", "low", "Console passwords never used",
+         "A password set but never used is often an initial password that may still be known to others.",
+         "Remove it (aws iam delete-login-profile --user-name USER) or require a reset at next sign-in.",
+         "aws iam delete-login-profile --user-name USER", None, NO_CIS, _never_used_password),
+    Rule("access-key-never-used", "low", "Active access keys never used",
+         "A key that was never used is not needed, but works for whoever finds it.",
+         "Delete it: aws iam delete-access-key --user-name USER --access-key-id ID.",
+         "aws iam delete-access-key --user-name USER --access-key-id ID", None, CIS_NO_KEYS_AT_SETUP,
+         _never_used_key),
+    Rule("user-with-two-active-keys", "low", "Users with two active access keys",
+         "Two active keys are normal only during a rotation; otherwise one of them is forgotten.",
+         "Finish the rotation: deactivate and delete the older key (aws iam update-access-key, "
+         "aws iam delete-access-key).",
+         "aws iam update-access-key --user-name USER --access-key-id OLD --status Inactive; "
+         "aws iam delete-access-key --user-name USER --access-key-id OLD", None, CIS_ONE_ACTIVE_KEY, _two_keys),
+    Rule("access-key-inactive", "low", "Inactive access keys",
+         "An inactive key can be re-activated by anyone allowed to; it only adds clutter.",
+         "Delete it once nothing broke while it was off: aws iam delete-access-key.",
+         "aws iam delete-access-key --user-name USER --access-key-id ID", None, NO_CIS, _inactive_keys),
+    Rule("signing-certificate-active", "low", "Active signing certificates",
+         "Signing certificates are long-lived credentials that few services still need.",
+         "Delete unneeded ones: aws iam delete-signing-certificate --user-name USER --certificate-id ID.",
+         "aws iam delete-signing-certificate --user-name USER --certificate-id ID", None, NO_CIS, _certs),
+)
+RULES_BY_ID: Mapping[str, Rule] = {r.id: r for r in RULES}
+_RANK = {s: i for i, s in enumerate(SEVERITIES)}
+
+
+def evaluate(analysis: Analysis) -> tuple[Finding, ...]:
+    """Every rule that matches, most severe first (the table's order within a severity)."""
+    found = []
+    for rule in RULES:
+        match = rule.check(analysis)
+        if match is not None:
+            found.append(Finding(rule, match.subjects, match.detail))
+    found.sort(key=lambda f: _RANK[f.rule.severity])
+    return tuple(found)
+
+
+def strict_failures(found: Iterable[Finding]) -> list[str]:
+    """Why `audit --strict` fails (empty when it passes), from the rules marked strict."""
+    return [f.rule.strict.format(n=len(f.subjects), names=listing(f.subjects)) + f" ({f.rule.id})"
+            for f in sorted(found, key=lambda f: RULES.index(f.rule)) if f.rule.strict]
