@@ -24,7 +24,8 @@ async def findings_view(runs: int) -> list[float]:
     from textual.widgets import DataTable
 
     from conftest import settle
-    from wizard.credreport import generate_synthetic_report
+    from synthetic import generate_synthetic_report
+
     from wizard.sandbox import start_sandbox
 
     times = []

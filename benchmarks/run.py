@@ -67,7 +67,8 @@ def import_times() -> None:
 
 
 def report_analysis(runs: int) -> tuple[str, datetime]:
-    from wizard.credreport import analyse, generate_synthetic_report, parse_report, user_table
+    from synthetic import generate_synthetic_report
+    from wizard.credreport import analyse, parse_report, user_table
 
     now = datetime(2026, 11, 24, 12, 0, tzinfo=timezone.utc)
     csv_text = generate_synthetic_report(5000, now)

@@ -8,12 +8,12 @@ from datetime import UTC, datetime
 
 import pytest
 
+from synthetic import generate_synthetic_report
 from wizard.cli import main
 from wizard.credreport import (
     ROOT_USER,
     analyse,
     format_report_csv,
-    generate_synthetic_report,
     parse_report,
     to_audit_json,
 )

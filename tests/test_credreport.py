@@ -6,11 +6,13 @@ import json
 import subprocess
 import sys
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from synthetic import generate_synthetic_report
 from wizard.credreport import (
     NA,
     NO_INFORMATION,
@@ -21,7 +23,6 @@ from wizard.credreport import (
     CredentialReport,
     analyse,
     format_report_csv,
-    generate_synthetic_report,
     parse_report,
     strict_failures,
     summary_text,
@@ -609,6 +610,15 @@ def test_synthetic_report_holds_every_kind_of_row():
 def test_negative_user_count_is_refused():
     with pytest.raises(InputError):
         generate_synthetic_report(-1, NOW)
+
+
+def test_synthetic_reports_are_not_in_the_runtime_package():
+    import wizard
+    import wizard.credreport
+
+    assert not hasattr(wizard.credreport, "generate_synthetic_report")
+    sources = [p.read_text() for p in Path(wizard.__file__).parent.rglob("*.py")]
+    assert not any("def generate_synthetic_report" in s for s in sources)
 
 
 def test_domain_module_does_not_import_textual():

@@ -57,7 +57,7 @@ def test_cis_numbers_follow_the_facts_table():
 
 
 def test_json_findings_and_strict(tmp_path):
-    from wizard.credreport import generate_synthetic_report
+    from synthetic import generate_synthetic_report
 
     analysis = analyse(parse_report(generate_synthetic_report(40, NOW, seed=2)), NOW)
     doc = to_audit_json(analysis)
@@ -75,7 +75,7 @@ def test_an_added_rule_is_evaluated_without_other_changes(monkeypatch):
     extra = Rule("every-account", "low", "Test rule", "why", "fix", None, None, {},
                  lambda a: rules.Match((f"n={a.user_count}",), "always"))
     monkeypatch.setattr(rules, "RULES", (*RULES, extra))
-    from wizard.credreport import generate_synthetic_report
+    from synthetic import generate_synthetic_report
 
     analysis = analyse(parse_report(generate_synthetic_report(3, NOW - timedelta(days=1))), NOW)
     assert analysis.findings[-1].id == "every-account" and analysis.findings[-1].subjects == ("n=3",)

@@ -16,9 +16,10 @@ from botocore.stub import Stubber
 
 from conftest import settle
 from screens.report import ReportScreen
+from synthetic import generate_synthetic_report
 from wizard import sandbox as sandbox_module
 from wizard.checklist import Status
-from wizard.credreport import generate_synthetic_report, parse_report
+from wizard.credreport import parse_report
 
 STEP = "credential_report"
 
