@@ -3,6 +3,7 @@ memory, and the whole sandbox walk driven by the Pilot (API calls and wall time)
 
 from __future__ import annotations
 
+import asyncio
 import collections
 import statistics
 import tempfile
@@ -20,15 +21,40 @@ def _app(sandbox, state_dir):
                                        sandbox=sandbox))
 
 
-async def findings_view(runs: int) -> list[float]:
-    from textual.widgets import DataTable
+class Heartbeat:
+    """A task on the app's event loop that wakes every ``period`` s; the longest gap
+    between two wake-ups beyond the period is the longest the UI was frozen."""
 
+    def __init__(self, period: float = 0.005) -> None:
+        self.period = period
+        self.longest = 0.0
+        self._task: asyncio.Task | None = None
+
+    async def _beat(self) -> None:
+        while True:
+            t0 = time.perf_counter()
+            await asyncio.sleep(self.period)
+            self.longest = max(self.longest, time.perf_counter() - t0 - self.period)
+
+    def __enter__(self) -> Heartbeat:
+        self._task = asyncio.get_running_loop().create_task(self._beat())
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        assert self._task is not None
+        self._task.cancel()
+
+
+async def findings_view(runs: int) -> tuple[list[float], list[float]]:
+    """(time to fill and scroll to the last user, longest UI freeze meanwhile, in ms) of the
+    findings view on a 5,000-user report: fill, filter, clear the filter, scroll to the end."""
     from conftest import settle
     from synthetic import generate_synthetic_report
 
+    from screens.fixed_table import FixedTable
     from wizard.sandbox import start_sandbox
 
-    times = []
+    times, freezes = [], []
     for _ in range(runs):
         sandbox = start_sandbox()
         tmp = Path(tempfile.mkdtemp())
@@ -41,18 +67,31 @@ async def findings_view(runs: int) -> list[float]:
             app.goto("credential_report")
             await settle(app, pilot)
             app.screen.query_one("#report-file").value = str(tmp / "report.csv")
-            t0 = time.perf_counter()
-            app.screen.query_one("#analyse-file").press()
-            await settle(app, pilot)
-            table = app.screen.query_one("#users", DataTable)
-            while table.row_count < 5001:
+            with Heartbeat() as beat:
+                t0 = time.perf_counter()
+                app.screen.query_one("#analyse-file").press()
+                await settle(app, pilot)
+                table = app.screen.query_one("#users", FixedTable)
+                while table.row_count < 5001:
+                    await pilot.pause()
+                table.move_cursor(row=5000)  # scrolled to the last user
                 await pilot.pause()
-            table.move_cursor(row=5000)  # scrolled to the last user
-            await pilot.pause()
-            times.append((time.perf_counter() - t0) * 1000)
-            assert table.row_count == 5001
+                times.append((time.perf_counter() - t0) * 1000)
+                filt = app.screen.query_one("#filter")
+                filt.focus()
+                filt.value = "svc-"
+                await pilot.press("enter")
+                assert table.row_count == 625
+                filt.value = ""
+                await pilot.press("enter")
+                table.focus()
+                for key in ("end", "pageup", "pageup", "home", "pagedown"):
+                    await pilot.press(key)
+                await pilot.pause()
+                assert table.row_count == 5001
+            freezes.append(beat.longest * 1000)
         sandbox.stop()
-    return times
+    return times, freezes
 
 
 async def sandbox_walk(runs: int) -> tuple[list[float], list[int], collections.Counter]:
@@ -74,19 +113,23 @@ async def sandbox_walk(runs: int) -> tuple[list[float], list[int], collections.C
     return times, calls, counter
 
 
-async def tui_figures(runs: int) -> list[tuple[str, str, str, str]]:
+async def tui_figures(runs: int) -> list[tuple[str, ...]]:
     rows = []
-    fv = await findings_view(runs)
-    rows.append(("findings view: 5,000-user table filled and scrolled",
-                 f"{min(fv):.0f} ms", f"{statistics.median(fv):.0f} ms", "< 1000 ms"))
+    fv, freezes = await findings_view(runs)
+    rows.append(("findings view, 5,000 users: longest UI freeze (fill, filter, scroll)",
+                 f"{min(freezes):.0f} ms", f"{statistics.median(freezes):.0f} ms", f"{max(freezes):.0f} ms",
+                 "≤ 50 ms"))
+    rows.append(("  same, analysed, filled and scrolled to the last user",
+                 f"{min(fv):.0f} ms", f"{statistics.median(fv):.0f} ms", f"{max(fv):.0f} ms", ""))
     times, calls, counter = await sandbox_walk(runs)
     rows.append(("sandbox walk by the Pilot, connect to export", f"{min(times):.0f} ms",
-                 f"{statistics.median(times):.0f} ms", ""))
-    rows.append(("sandbox walk: AWS API calls", str(min(calls)), str(int(statistics.median(calls))), ""))
+                 f"{statistics.median(times):.0f} ms", f"{max(times):.0f} ms", ""))
+    rows.append(("sandbox walk: AWS API calls", str(min(calls)), str(int(statistics.median(calls))),
+                 str(max(calls)), ""))
     for name, n in sorted(counter.items()):
-        rows.append((f"  {name}", str(n), "", ""))
+        rows.append((f"  {name}", str(n), "", "", ""))
     rows.append(("peak memory: app + sandbox + 5,000-user findings view", f"{peak_memory_mb():.0f} MB",
-                 "", "< 200 MB"))
+                 "", "", "< 200 MB"))
     return rows
 
 

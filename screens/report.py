@@ -13,7 +13,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.timer import Timer
-from textual.widgets import Button, DataTable, Input, ProgressBar, Static
+from textual.widgets import Button, Input, ProgressBar, Static
 
 from screens.base import StepScreen
 from screens.fixed_table import FixedTable
@@ -67,13 +67,10 @@ class ReportScreen(StepScreen):
             yield Static("Users", classes="section")
             yield Input(id="filter", placeholder=f"filter by user name or flag ({FLAGS_HELP})")
             yield Static("", id="filter-count")
-            yield FixedTable(id="users", cursor_type="row", zebra_stripes=True)
+            yield FixedTable(USER_COLUMNS, id="users")
 
     def on_mount(self) -> None:
         super().on_mount()
-        table = self.query_one("#users", DataTable)
-        for label, width in USER_COLUMNS:
-            table.add_column(label, width=width)
         self._rows: list[UserRow] = []
         self._action = ""
         self._filter_timer: Timer | None = None
@@ -106,6 +103,7 @@ class ReportScreen(StepScreen):
     def _fetch_work(self) -> tuple[ReportResult, str | None]:
         result = report_flow.load_live(self.ctx.aws, self._now, timeout_s=self.TIMEOUT_S,
                                        on_progress=self._progress_from_thread)
+        result.rows  # noqa: B018  the user table is built here, off the UI thread
         return result, self._keep(result)
 
     def _progress_from_thread(self, state: str, elapsed: float) -> None:
@@ -129,6 +127,7 @@ class ReportScreen(StepScreen):
 
     def _file_work(self, path: str) -> tuple[ReportResult, str | None]:
         result = report_flow.load_file(path, self._now())
+        result.rows  # noqa: B018  the user table is built here, off the UI thread
         return result, self._keep(result)
 
     def _keep(self, result: ReportResult) -> str | None:
@@ -241,9 +240,6 @@ class ReportScreen(StepScreen):
         self._filter_timer = None
         term = term.strip().lower()
         rows = [r for r in self._rows if _matches(r, term)] if term else self._rows
-        table = self.query_one("#users", DataTable)
-        table.clear()
-        table.add_rows(tuple(map(Text, (r.user, r.console, r.mfa, r.password_last_used, r.key1, r.key2,
-                                        ", ".join(r.flags)))) for r in rows)
+        self.query_one("#users", FixedTable).set_rows([r.cells for r in rows])
         self.query_one("#filter-count", Static).update(Text(
             f"{len(rows)} of {len(self._rows)} rows (root first)" + (f" matching '{term}'" if term else "")))

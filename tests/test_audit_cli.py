@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -177,15 +178,94 @@ def test_missing_file_and_directory(capsys, tmp_path):
     assert code == 2 and err.count("\n") == 1 and "Cannot read" in err
 
 
-def test_bom_crlf_and_truncated_last_line_warn_but_analyse(capsys, tmp_path):
+def test_bom_and_crlf_analyse_a_truncated_last_line_is_unreadable(capsys, tmp_path):
     lines = generate_synthetic_report(5, NOW, seed=2).splitlines()
-    lines[-1] = lines[-1][: len(lines[-1]) // 3]  # cut mid-row, as an interrupted download
     path = tmp_path / "cut.csv"
     path.write_bytes(b"\xef\xbb\xbf" + "\r\n".join(lines).encode())
+    code, out, err = run(capsys, "--report", str(path), "--now", NOW_TEXT, "--json", "--strict")
+    assert code == 1 and json.loads(out)["user_count"] == 5
+    lines[-1] = lines[-1][: len(lines[-1]) // 3]  # cut mid-row, as an interrupted download
+    path.write_bytes(b"\xef\xbb\xbf" + "\r\n".join(lines).encode())
+    code, out, err = run(capsys, "--report", str(path), "--now", NOW_TEXT, "--json", "--strict")
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert "The last row is truncated" in err and "(line 7, column " in err
+
+
+def test_console_user_without_mfa_cut_after_60_characters_fails_even_strict(capsys, tmp_path):
+    text = clean_report()
+    nomfa = text.splitlines()[2].replace("ana", "bob").replace(",true,N/A,", ",false,N/A,")
+    path = tmp_path / "cut.csv"
+    path.write_text(text + nomfa[:60])
+    code, out, err = run(capsys, "--report", str(path), "--now", NOW_TEXT, "--json", "--strict")
+    assert code == 2 and out == "" and "truncated" in err and "(line 4, column " in err
+
+
+@pytest.mark.parametrize("value", ["", "  "])
+def test_empty_report_value_is_bad_input(capsys, value):
+    code, out, err = run(capsys, "--report", value, "--json")
+    assert code == 2 and out == "" and err.count("\n") == 1 and "--report" in err
+
+
+@pytest.mark.skipif(not Path("/dev/zero").exists(), reason="no /dev/zero")
+def test_endless_input_stops_at_the_cap(capsys):
+    import time
+
+    t0 = time.monotonic()
+    code, out, err = run(capsys, "--report", "/dev/zero", "--json")
+    assert code == 2 and out == "" and err.count("\n") == 1 and "larger than 64 MB" in err
+    assert time.monotonic() - t0 < 30
+
+
+def test_big_file_is_refused_without_reading_it_all(tmp_path):
+    from wizard.errors import InputError
+    from wizard.report_flow import read_report_file
+
+    path = tmp_path / "big.csv"
+    path.write_bytes(b"x" * 2000)
+    assert len(read_report_file(path, limit=2000)) == 2000
+    with pytest.raises(InputError, match="larger than"):
+        read_report_file(path, limit=1999)
+
+
+def test_text_output_shows_control_characters(capsys, tmp_path):
+    evil = "eve\x1b]0;OWNED\x07\x1b[2J"
+    rows = [_row(ROOT_USER, "arn:aws:iam::123456789012:root", password_enabled="not_supported",
+                 password_last_changed="not_supported", password_next_rotation="not_supported",
+                 password_last_used="2026-01-01T00:00:00+00:00", mfa_active="true"),
+            _row(evil, f"arn:aws:iam::123456789012:user/{evil}", password_enabled="true",
+                 password_last_used="no_information", password_last_changed="2026-11-20T00:00:00+00:00")]
+    path = tmp_path / "evil.csv"
+    path.write_text(format_report_csv(rows))
+    code, out, err = run(capsys, "--report", str(path), "--now", NOW_TEXT, "--strict")
+    assert code == 1
+    assert "\x1b" not in out and "\x07" not in out and "\x1b" not in err
+    assert "eve␛]0;OWNED␇␛[2J" in out and "eve␛]0;OWNED␇␛[2J" in err
+    code, out, _ = run(capsys, "--report", str(path), "--now", NOW_TEXT, "--json")
+    assert json.loads(out)["console_users_without_mfa"] == [evil]  # JSON keeps the value, escaped
+
+
+_ROOT = Path(__file__).resolve().parents[1]
+EXTERNAL = next((d / "shared" / "fixtures" / "external-credential-reports" for d in (_ROOT.parent, _ROOT.parent.parent)
+                 if (d / "shared" / "fixtures").is_dir()), _ROOT / "absent")
+
+
+@pytest.mark.skipif(not (EXTERNAL / "prowler-root-nocreds").is_dir(), reason="shared fixtures absent")
+def test_root_without_credentials_passes_strict(capsys):
+    case = EXTERNAL / "prowler-root-nocreds"
+    now = json.loads((case / "expected.json").read_text())["now"]
+    code, out, err = run(capsys, "--report", str(case / "report.csv"), "--now", now, "--json", "--strict")
+    assert code == 0 and err == ""
+    doc = json.loads(out)
+    assert doc["root"]["credentials_removed"] is True and doc["root"]["password_enabled"] is False
+    assert "root-mfa-missing" not in [f["id"] for f in doc["findings"]]
+
+
+def test_redacted_report_warns_once_and_keeps_the_id_as_written(capsys, tmp_path):
+    path = tmp_path / "redacted.csv"
+    path.write_text(clean_report().replace("arn:aws:iam::123456789012:root", "arn:aws:iam::XXXXXXXXXXXX:root"))
     code, out, err = run(capsys, "--report", str(path), "--now", NOW_TEXT, "--json")
-    assert code == 0
-    assert json.loads(out)["user_count"] == 4
-    assert "warning: Line 7 is truncated" in err
+    assert code == 0 and json.loads(out)["account_id"] == "XXXXXXXXXXXX"
+    assert err.count("\n") == 1 and err.startswith("rootwizard: warning: ") and "redacted" in err
 
 
 def test_live_and_report_together_is_refused(capsys, report_file):

@@ -29,6 +29,7 @@ from wizard.credreport import (
     to_audit_json,
     user_table,
 )
+from wizard.credreport.csvformat import _DATE_RE
 from wizard.errors import InputError, ReportFormatError
 from wizard.rules import Finding
 
@@ -199,12 +200,12 @@ def test_duplicate_user_is_an_error():
     assert format_error(csv_text(user_row("alice"), user_row("alice"))).line == 4
 
 
-def test_truncated_last_line_is_skipped_with_a_warning():
-    text = csv_text(user_row("alice"), user_row("bob"))
-    cut = text[: text.rindex(",N/A,false")]  # bob loses his last fields, no line end
-    report = parse_report(cut)
-    assert [r["user"] for r in report.users] == ["alice"]
-    assert len(report.warnings) == 1 and "Line 4" in report.warnings[0]
+def test_truncated_last_line_makes_the_whole_report_unreadable():
+    text = csv_text(user_row("alice"), console("bob", None))
+    cut = text[: text.index("bob") + 60]  # a console user without MFA, cut after 60 characters
+    err = format_error(cut)
+    assert err.line == 4 and err.column == "password_enabled" and "truncated (3 of 22 fields)" in str(err)
+    assert format_error(text[: text.rindex(",N/A,false")]).column == "cert_1_last_rotated"  # bob loses 3 fields
 
 
 def test_short_line_in_the_middle_is_an_error():
@@ -287,6 +288,29 @@ def test_corrupting_one_field_errs_or_reads_what_was_written(data):
     assert datetime.fromisoformat(value) == datetime.fromisoformat(written)  # a date, normalised
 
 
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from("0123456789-:T+Z ٣a."), min_size=25, max_size=25))
+def test_aws_date_form_is_checked_as_strictly_as_the_pattern(chars):
+    """The fast path for AWS's own date form accepts exactly what the strict pattern
+    (and a real calendar) accepts."""
+    value = "".join(chars)
+    for i, c in ((4, "-"), (7, "-"), (10, "T"), (13, ":"), (16, ":")):  # mostly the right shape
+        value = value[:i] + c + value[i + 1:] if chars[0] != "Z" else value
+    value = value[:19] + "+00:00"
+    try:
+        parsed = parse_report(csv_text(user_row("alice", password_last_used=value))).users[0]
+    except ReportFormatError:
+        accepted = False
+    else:
+        accepted = parsed["password_last_used"] == value
+    try:
+        datetime.fromisoformat(value)
+        valid = _DATE_RE.fullmatch(value) is not None
+    except ValueError:
+        valid = False
+    assert accepted == valid
+
+
 # --- analysis ------------------------------------------------------------------------
 
 ANALYSIS_KEYS = {
@@ -297,7 +321,8 @@ ANALYSIS_KEYS = {
     "findings",
 }
 ROOT_KEYS = {"mfa_active", "access_keys_active", "access_keys_present", "access_keys", "password_last_used",
-             "password_last_used_raw", "password_last_used_days_ago", "signing_certs_active"}
+             "password_last_used_raw", "password_last_used_days_ago", "signing_certs_active",
+             "password_enabled", "credentials_removed", "last_used"}
 
 
 def test_analysis_shape_and_json():
@@ -459,6 +484,10 @@ def test_root_fields():
         "password_last_used_raw": at(10 * DAY + timedelta(hours=23)),
         "password_last_used_days_ago": 10,
         "signing_certs_active": 1,
+        "password_enabled": None,
+        "credentials_removed": False,
+        "last_used": {"credential": "access_key_1", "at": at(3 * DAY), "days_ago": 3, "service": "s3",
+                      "region": NA},
     }
     assert result["inactive_access_keys"] == [] and result["access_keys_active_count"] == 0
 
@@ -514,11 +543,13 @@ def test_findings_are_severity_ordered_root_first_and_point_at_steps():
     assert [f.title for f in found[:2]] == ["Root user has no MFA", "Root user has an active access key"]
     assert by_title["Root user has no MFA"].step == "root_mfa"
     assert by_title["Root user has an active access key"].step == "root_access_keys"
-    assert by_title["Root user signed in recently"].step == "root_usage"
+    assert by_title["Root user used recently"].step == "root_usage"
     assert by_title["Root user has an active signing certificate"].severity == "high"
     assert by_title["Console users without MFA"].step == "iam_user_mfa"
     assert "nomfa" in by_title["Console users without MFA"].detail
-    assert by_title["Console passwords unused for more than 90 days"].step == "password_policy"
+    unused_90 = by_title["Console passwords unused for more than 90 days"]
+    assert unused_90.step is None and "delete-login-profile" in unused_90.fix  # not a maximum password age
+    assert "maximum password age" not in unused_90.fix
     rotate = by_title["Active access keys older than 90 days"]
     assert rotate.step is None and "aws iam" in rotate.fix and "api key 1 (200 d)" in rotate.detail
     assert "off key 1" in by_title["Inactive access keys"].detail
@@ -538,6 +569,66 @@ def test_long_lists_are_shortened_in_details():
     result = facts_of(*(console(f"u{i}", DAY) for i in range(30)))
     detail = findings(result)[0].detail
     assert detail.startswith("30: u0, u1") and "and 20 more" in detail
+
+
+# --- root without credentials, root use by key, redacted reports (issue 15) ------------
+
+def test_root_without_credentials_is_not_a_missing_mfa():
+    removed = facts_of(root=root_row(password_enabled="false", mfa_active="false", password_last_used=NA))
+    assert removed.root.credentials_removed and removed.root.password_enabled is False
+    assert "root-mfa-missing" not in [f.id for f in removed.findings]
+    assert strict_failures(removed) == []
+    doc = to_audit_json(removed)["root"]
+    assert (doc["password_enabled"], doc["credentials_removed"], doc["last_used"]) == (False, True, None)
+    # any credential left, even an inactive key or certificate, and root MFA matters again
+    for left in (key(1, DAY, None, active=False), {"cert_2_last_rotated": at(DAY)}, {"password_enabled": "true"}):
+        kept = facts_of(root=root_row(**{"password_enabled": "false", "mfa_active": "false",
+                                        "password_last_used": NA, **left}))
+        assert not kept.root.credentials_removed
+        assert "root-mfa-missing" in [f.id for f in kept.findings] and strict_failures(kept)
+    # not_supported (older reports) says nothing about the password: never "removed"
+    unknown = facts_of(root=root_row(mfa_active="false"))
+    assert unknown.root.password_enabled is None and not unknown.root.credentials_removed
+    assert to_audit_json(unknown)["root"]["password_enabled"] is None
+
+
+def test_root_use_is_the_latest_of_password_and_both_keys():
+    root = root_row(password_last_used=at(100 * DAY), **key(1, 400 * DAY, 200 * DAY),
+                    **key(2, 300 * DAY, 5 * DAY, active=False, region="eu-west-1", service="s3"))
+    result = facts_of(root=root)
+    use = result.root.last_used
+    assert (use.credential, use.at, use.days_ago, use.service, use.region) == (
+        "access_key_2", at(5 * DAY), 5, "s3", "eu-west-1")
+    [used] = [f for f in result.findings if f.id == "root-used-recently"]
+    assert used.subjects == ("<root_account>:access_key_2",)
+    assert used.detail == f"Root access key 2 last used {at(5 * DAY)} (5 d ago) by s3 in eu-west-1."
+    assert to_audit_json(result)["root"]["last_used"] == {
+        "credential": "access_key_2", "at": at(5 * DAY), "days_ago": 5, "service": "s3", "region": "eu-west-1"}
+    assert "root last used: access key 2" in summary_text(result)
+    # the password when it is the latest; nothing used: null
+    pw = facts_of(root=root_row(password_last_used=at(2 * DAY), **key(1, 400 * DAY, 20 * DAY)))
+    assert pw.root.last_used.credential == "password"
+    assert [f.detail for f in pw.findings if f.id == "root-used-recently"] == [
+        f"Root password last used {at(2 * DAY)} (2 d ago)."]
+    assert facts_of().root.last_used is None and to_audit_json(facts_of())["root"]["last_used"] is None
+    old = facts_of(root=root_row(**key(1, 400 * DAY, 100 * DAY)))
+    assert old.root.last_used.days_ago == 100 and "root-used-recently" not in [f.id for f in old.findings]
+
+
+@pytest.mark.parametrize("account", ["test", "XXXXXXXXXXXX", "xxxx-xxxx-xxxx"])
+def test_redacted_account_is_analysed_with_one_warning(account):
+    report = report_of(console("alice", DAY), root=root_row(arn=f"arn:aws:iam::{account}:root"))
+    assert report.account_id == account
+    assert len(report.warnings) == 1 and "redacted" in report.warnings[0] and account in report.warnings[0]
+    assert analyse(report, NOW).console_users == ("alice",)
+
+
+@pytest.mark.parametrize("arn", ["arn:aws:iam::12345:root", "arn:aws:iam::1234567890123:root",
+                                 "arn:aws:iam:::root", "arn:aws:iam::a b:root", "arn:aws:iam::x:user/root"])
+def test_damaged_root_arn_is_still_an_error(arn):
+    with pytest.raises(ReportFormatError) as caught:
+        report_of(root=root_row(arn=arn))
+    assert caught.value.column == "arn"
 
 
 # --- user table and synthetic reports ------------------------------------------------

@@ -104,16 +104,21 @@ def test_root_key_and_usage_lines():
     assert "(3 days ago) by ec2, eu-west-1." in lines[0]
     assert lines[1].startswith("Root key 2: inactive") and lines[1].endswith("never used.")
     usage = rootflow.root_usage_lines(analysis, NOW)
-    assert usage[0].endswith("(10 days ago).") and usage[1:] == lines
+    # the latest use of any root credential first: key 1, 3 days ago, beats the password's 10
+    assert usage[0].startswith("Root last used: access key 1 last used ") and "by ec2 in eu-west-1" in usage[0]
+    assert usage[1].endswith("(10 days ago).") and usage[2:] == lines
     evidence = rootflow.root_usage_evidence(analysis)
     assert evidence["root_password_last_used"].startswith("2026-07-22")
     assert evidence["root_access_keys_last_used"][1] == "N/A"
+    assert evidence["root_last_used"] == {"credential": "access_key_1", "at": lines[0].split("last used ")[1][:25],
+                                          "days_ago": 3}
 
 
 def test_no_keys_no_sign_in_and_no_report():
     analysis = root_analysis(NOW, keys=(), password_used="no_information")
     assert rootflow.root_key_lines(analysis, NOW) == ["The credential report shows no root access keys."]
-    assert rootflow.root_usage_lines(analysis, NOW)[0] == "Root password last used: never (no sign-in recorded)."
+    assert rootflow.root_usage_lines(analysis, NOW)[1] == "Root password last used: never (no sign-in recorded)."
+    assert rootflow.root_usage_lines(analysis, NOW)[0].startswith("Root last used: never")
     assert rootflow.root_usage_evidence(None) == {"credential_report": "not analysed in this run"}
 
 

@@ -18,7 +18,7 @@ TITLES = {
     "root-access-key-active": "Root user has an active access key",
     "root-access-key-inactive": "Root user has an inactive access key",
     "root-signing-certificate-active": "Root user has an active signing certificate",
-    "root-used-recently": "Root user signed in recently",
+    "root-used-recently": "Root user used recently",
     "console-user-without-mfa": "Console users without MFA",
     "access-key-older-than-90-days": "Active access keys older than 90 days",
     "credential-unused-over-45-days": "Credentials unused for more than 45 days",

@@ -277,3 +277,25 @@ async def test_report_text_is_never_markup(make_app):
             await settle(app, pilot)
         assert "found '[/bold]'. (line 2, column user)" in text(screen, "#error")
         assert app.ctx.checklist.step(STEP).status == Status.PENDING
+
+
+async def test_truncated_file_is_unreadable_and_the_earlier_analysis_stays(make_app, tmp_path):
+    good = _account_file(tmp_path, 8)
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_step(app, pilot)
+        screen.query_one("#report-file").value = str(good)
+        await pilot.click("#analyse-file")
+        await settle(app, pilot)
+        shown = app.ctx.analysis
+        assert shown is not None and screen.query_one("#users").row_count == 9
+        cut = tmp_path / "cut.csv"
+        content = good.read_text()
+        cut.write_text(content[: len(content) - 40])  # the last user loses its last fields
+        screen.query_one("#report-file").value = str(cut)
+        await pilot.click("#analyse-file")
+        await settle(app, pilot)
+        error = text(screen, "#file-error")
+        assert "cut.csv: The last row is truncated" in error and "(line 10, column " in error
+        assert app.ctx.analysis is shown and screen.query_one("#users").row_count == 9
+        assert not screen.query_one("#results").has_class("hidden")

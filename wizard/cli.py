@@ -9,6 +9,8 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from functools import cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from wizard import __version__
@@ -102,7 +104,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "generate and download the report from AWS")
     p.add_argument("--report", metavar="FILE", help="analyse a CSV downloaded from the console (no AWS access)")
     p.add_argument("--now", metavar="ISO8601", help="the clock for the analysis (default: now, UTC)")
-    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--json", action="store_true", help="print one JSON object (compact, one line)")
+    p.add_argument("--pretty", action="store_true", help="with --json: indent the JSON for people")
     p.add_argument("--strict", action="store_true",
                    help="exit 1 when root has no MFA, root has an access key, or a console user has no MFA")
 
@@ -138,15 +141,19 @@ class Runtime:
     """The pieces every command shares: log, state folder, AWS access, sandbox."""
 
     def __init__(self, args: argparse.Namespace) -> None:
-        from wizard.session import default_state_dir
-
         self.args = args
         self.sandbox: Sandbox | None = None
         if getattr(args, "log_file", None):
             from wizard.redact import setup_log_file
 
             setup_log_file(args.log_file)
-        self.state_dir = default_state_dir(args.state_dir)
+
+    @cached_property
+    def state_dir(self) -> Path:
+        """Found when a command first needs it (`audit --report` never does)."""
+        from wizard.session import default_state_dir
+
+        return default_state_dir(self.args.state_dir)
 
     def settings(self):  # noqa: ANN201
         from wizard.aws import ConnectionSettings

@@ -7,27 +7,28 @@ evidence and findings in the session. No Textual, no printing.
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from wizard.aws import AwsAccess
-from wizard.checklist import Checklist, iso
-from wizard.credreport import (
-    Analysis,
-    CredentialReport,
-    UserRow,
-    analyse,
-    parse_report,
-    to_audit_json,
-    user_table,
-)
+from wizard.credreport import Analysis, CredentialReport, analyse, parse_report, to_audit_json
 from wizard.errors import InputError, ReportFormatError
-from wizard.session import SessionStore
+
+if TYPE_CHECKING:  # `audit --report` never needs these (nor their imports: logging, sockets, ...)
+    from wizard.aws import AwsAccess
+    from wizard.checklist import Checklist
+    from wizard.credreport.table import UserRow
+    from wizard.session import SessionStore
+
+
+def _iso(dt: datetime | None) -> str | None:
+    from wizard.checklist import iso
+
+    return iso(dt)
 
 FETCH_TIMEOUT_S = 120.0
 SOURCE_AWS, SOURCE_FILE = "aws", "file"
@@ -40,21 +41,33 @@ FRESHNESS_NOTE = (
 
 @dataclass
 class ReportResult:
-    """One analysed report and everything shown or kept about it."""
+    """One analysed report and everything shown or kept about it. ``sha256`` and the
+    user table ``rows`` are computed when first asked for (`audit --json` needs neither)."""
 
     source: str                     # SOURCE_AWS or SOURCE_FILE
     content: bytes                  # the CSV exactly as received
-    sha256: str
     generated_time: datetime | None  # AWS's GeneratedTime; None for a file
     now: datetime                   # the clock of the analysis
     report: CredentialReport
     analysis: Analysis              # credreport.analyse output (its findings included)
-    rows: list[UserRow]             # the user table, root first
     origin: str = ""                # the file it was read from (SOURCE_FILE)
+
+    @cached_property
+    def sha256(self) -> str:
+        import hashlib
+
+        return hashlib.sha256(self.content).hexdigest()
+
+    @cached_property
+    def rows(self) -> list[UserRow]:
+        """The user table, root first."""
+        from wizard.credreport.table import user_table
+
+        return user_table(self.report, self.now, self.analysis)
 
     @property
     def generated_iso(self) -> str | None:
-        return iso(self.generated_time)
+        return _iso(self.generated_time)
 
 
 def analyse_content(content: bytes, *, source: str, now: datetime,
@@ -62,20 +75,29 @@ def analyse_content(content: bytes, *, source: str, now: datetime,
     """Parse and analyse a report; ReportFormatError/InputError say what is wrong."""
     report = parse_report(content)
     analysis = analyse(report, now)
-    return ReportResult(source=source, content=content, sha256=hashlib.sha256(content).hexdigest(),
-                        generated_time=generated_time, now=now.astimezone(timezone.utc), report=report,
-                        analysis=analysis, rows=user_table(report, now),
-                        origin=origin)
+    return ReportResult(source=source, content=content, generated_time=generated_time,
+                        now=now.astimezone(timezone.utc), report=report, analysis=analysis, origin=origin)
 
 
-def read_report_file(path: str | Path) -> bytes:
-    """The bytes of a downloaded report; InputError (field "report") when unreadable."""
+# AWS's largest report (5,000 users, the IAM quota) is about 1.2 MB; an organization-wide
+# aggregate of 100,000 users about 22 MB. Reading stops here (/dev/zero never ends).
+MAX_REPORT_BYTES = 64 * 1024 * 1024
+
+
+def read_report_file(path: str | Path, limit: int = MAX_REPORT_BYTES) -> bytes:
+    """The bytes of a downloaded report, read with a bound; InputError (field "report")
+    when unreadable or larger than ``limit``."""
     raw = str(path).strip()
     if not raw:
         raise InputError("Enter the path of the credential report CSV.", field="report")
     p = Path(raw).expanduser()
     try:
-        return p.read_bytes()
+        with open(p, "rb") as f:
+            data = f.read(limit + 1)
+        if len(data) > limit:
+            raise InputError(f"{p} is larger than {limit // (1024 * 1024)} MB: not a credential report "
+                             "(AWS's largest, 5,000 users, is about 1.2 MB).", field="report")
+        return data
     except OSError as exc:
         raise InputError(f"Cannot read {p}: {exc.strerror or type(exc).__name__}.", field="report") from None
     except ValueError:  # an embedded NUL
@@ -135,7 +157,7 @@ def evidence(result: ReportResult, saved: Path) -> dict[str, Any]:
 
 def session_findings(result: ReportResult) -> dict[str, Any]:
     """The analysis as kept in the session for the completion record's before/after."""
-    return {"generated_time": result.generated_iso, "analysed_at": iso(result.now),
+    return {"generated_time": result.generated_iso, "analysed_at": _iso(result.now),
             "source": result.source, "sha256": result.sha256, **to_audit_json(result.analysis)}
 
 

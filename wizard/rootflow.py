@@ -170,7 +170,10 @@ def root_usage_lines(analysis: Analysis, now: datetime) -> list[str]:
         password = "Root password last used: never (no sign-in recorded)."
     else:
         password = "Root password last used: not recorded (no root password, or never used)."
-    return [password, *root_key_lines(analysis, now)]
+    use = root.last_used
+    latest = (f"Root last used: {use.describe()} (the latest use of its password or access keys)."
+              if use is not None else "Root last used: never (no use of its password or access keys recorded).")
+    return [latest, password, *root_key_lines(analysis, now)]
 
 
 def root_usage_evidence(analysis: Analysis | None) -> dict[str, Any]:
@@ -179,6 +182,8 @@ def root_usage_evidence(analysis: Analysis | None) -> dict[str, Any]:
         return {"credential_report": "not analysed in this run"}
     root = analysis.root
     return {
+        "root_last_used": None if root.last_used is None else {
+            "credential": root.last_used.credential, "at": root.last_used.at, "days_ago": root.last_used.days_ago},
         "root_password_last_used": root.password_last_used,
         "root_access_keys_last_used": [k.last_used_date for k in root.access_keys],
         "source": "iam:GetCredentialReport (<root_account> row)",

@@ -9,9 +9,11 @@ that dropped the recommendation has none). Adding a finding is adding a ``Rule``
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from wizard.text import visible
 
 if TYPE_CHECKING:
     from wizard.credreport import Analysis
@@ -40,8 +42,7 @@ CIS_KEY_ROTATION = _cis("1.14", "1.14", "1.13", "2.13", "2.12")
 NO_CIS: Mapping[str, str] = {}
 
 
-@dataclass(frozen=True, slots=True)
-class Match:
+class Match(NamedTuple):
     """What a rule found: the subjects (``user`` or ``user:credential``) and the text
     line that names them."""
 
@@ -51,6 +52,8 @@ class Match:
 
 @dataclass(frozen=True, slots=True)
 class Rule:
+    """One finding rule; ``check`` returns what it matched in an analysis, or None."""
+
     id: str
     severity: str  # one of SEVERITIES
     title: str
@@ -118,31 +121,36 @@ class Finding:
                 "cis": dict(self.rule.cis), "step": self.rule.step, "subjects": list(self.subjects)}
 
 
-def listing(items: Iterable[str], limit: int = 10) -> str:
-    """``a, b, c`` — at most ``limit`` items, then ``and N more``."""
-    items = list(items)
-    shown = ", ".join(items[:limit])
+def listing(items: Sequence[str], limit: int = 10) -> str:
+    """``a, b, c`` — at most ``limit`` items, then ``and N more``; control characters in
+    them (names come from the report) made visible."""
+    shown = visible(", ".join(items[:limit]))
     return f"{shown} and {len(items) - limit} more" if len(items) > limit else shown
 
 
-def _counted(subjects: tuple[str, ...], texts: Iterable[str]) -> Match | None:
-    return Match(subjects, f"{len(subjects)}: {listing(texts)}") if subjects else None
+def _counted(entries: Sequence[Any], subject: Callable[[Any], str], text: Callable[[Any], str],
+             limit: int = 10) -> Match | None:
+    """A match naming every entry in ``subjects`` and the first ``limit`` in its detail."""
+    if not entries:
+        return None
+    shown = visible(", ".join(text(e) for e in entries[:limit]))
+    more = f" and {len(entries) - limit} more" if len(entries) > limit else ""
+    return Match(tuple(map(subject, entries)), f"{len(entries)}: {shown}{more}")
 
 
 def _users(names: tuple[str, ...]) -> Match | None:
-    return _counted(names, names)
+    return Match(names, f"{len(names)}: {listing(names)}") if names else None
 
 
-def _keys(entries: Iterable, extra: Callable[[object], str] | None = None) -> Match | None:  # noqa: ANN001
-    entries = tuple(entries)
-    return _counted(tuple(f"{e.user}:access_key_{e.key}" for e in entries),
-                    (f"{e.user} key {e.key}" + (extra(e) if extra else "") for e in entries))
+def _keys(entries: Sequence[Any], extra: Callable[[Any], str] | None = None) -> Match | None:
+    return _counted(entries, lambda e: f"{e.user}:access_key_{e.key}",
+                    lambda e: f"{e.user} key {e.key}" + (extra(e) if extra else ""))
 
 
 # --- the checks --------------------------------------------------------------------------
 
 def _root_mfa(a: Analysis) -> Match | None:
-    if a.root.mfa_active:
+    if a.root.mfa_active or a.root.credentials_removed:  # no credential to protect: the best state
         return None
     return Match((ROOT,), "The <root_account> row has mfa_active false.")
 
@@ -176,10 +184,10 @@ def _root_certs(a: Analysis) -> Match | None:
 
 
 def _root_used(a: Analysis) -> Match | None:
-    days = a.root.password_last_used_days_ago
-    if days is None or days >= 90:
+    use = a.root.last_used  # the password or an access key, whichever was used last
+    if use is None or use.days_ago >= 90:
         return None
-    return Match((f"{ROOT}:password",), f"Root password last used {a.root.password_last_used} ({days} d ago).")
+    return Match((f"{ROOT}:{use.credential}",), f"Root {use.describe()}.")
 
 
 def _console_no_mfa(a: Analysis) -> Match | None:
@@ -191,14 +199,13 @@ def _old_keys(a: Analysis) -> Match | None:
 
 
 def _unused_45(a: Analysis) -> Match | None:
-    entries = a.unused_credentials_over_45_days
-    return _counted(tuple(f"{e.user}:{e.credential}" for e in entries),
-                    (f"{e.user} {e.credential} ({e.days} d)" for e in entries))
+    return _counted(a.unused_credentials_over_45_days, lambda e: f"{e.user}:{e.credential}",
+                    lambda e: f"{e.user} {e.credential} ({e.days} d)")
 
 
 def _unused_90(a: Analysis) -> Match | None:
-    entries = a.password_unused_over_90_days
-    return _counted(tuple(f"{e.user}:password" for e in entries), (f"{e.user} ({e.days} d)" for e in entries))
+    return _counted(a.password_unused_over_90_days, lambda e: f"{e.user}:password",
+                    lambda e: f"{e.user} ({e.days} d)")
 
 
 def _never_used_password(a: Analysis) -> Match | None:
@@ -218,9 +225,8 @@ def _inactive_keys(a: Analysis) -> Match | None:
 
 
 def _certs(a: Analysis) -> Match | None:
-    entries = a.active_signing_certificates
-    return _counted(tuple(f"{e.user}:cert_{e.cert}" for e in entries),
-                    (f"{e.user} cert {e.cert}" for e in entries))
+    return _counted(a.active_signing_certificates, lambda e: f"{e.user}:cert_{e.cert}",
+                    lambda e: f"{e.user} cert {e.cert}")
 
 
 _ROOT_KEY_WHY = ("A root access key gives unrestricted API access that no policy can limit; a leaked key "
@@ -248,10 +254,11 @@ RULES: tuple[Rule, ...] = (
          "Sign in as root, open Security credentials, X.509 certificates, and delete them.",
          "aws iam delete-signing-certificate --certificate-id ID (as root, or in an sts:AssumeRoot "
          "session with IAMDeleteRootUserCredentials)", None, NO_CIS, _root_certs),
-    Rule("root-used-recently", "medium", "Root user signed in recently",
-         "Root should be kept for the few tasks only it can do; everyday root use widens the "
-         "window for a stolen session or password.",
-         "Create an administrator IAM user or Identity Center user and use it instead of root.",
+    Rule("root-used-recently", "medium", "Root user used recently",
+         "Root should be kept for the few tasks only it can do; everyday root use (its password or its "
+         "access keys) widens the window for a stolen session, password or key.",
+         "Create an administrator IAM user or Identity Center user and use it instead of root; move "
+         "whatever uses a root access key to an IAM role, then delete the key.",
          None, "root_usage", CIS_ROOT_USE, _root_used),
     Rule("console-user-without-mfa", "high", "Console users without MFA",
          "A password alone is phished or reused easily; MFA stops most console takeovers.",
@@ -278,10 +285,11 @@ RULES: tuple[Rule, ...] = (
          None, CIS_UNUSED_45_DAYS, _unused_45),
     Rule("password-unused-over-90-days", "medium", "Console passwords unused for more than 90 days",
          "A password nobody uses is not noticed when it is stolen.",
-         "Remove the passwords of users who no longer sign in, and set a password policy with a maximum "
-         "password age so that stale passwords expire.",
+         "Remove the console password of each user who no longer signs in (aws iam delete-login-profile "
+         "--user-name USER), or remove the user. Password expiry is a separate choice (the password "
+         "policy step).",
          "aws iam delete-login-profile --user-name USER",
-         "password_policy", CIS_UNUSED_45_DAYS, _unused_90),
+         None, CIS_UNUSED_45_DAYS, _unused_90),
     Rule("console-password-never-used", "low", "Console passwords never used",
          "A password set but never used is often an initial password that may still be known to others.",
          "Remove it (aws iam delete-login-profile --user-name USER) or require a reset at next sign-in.",

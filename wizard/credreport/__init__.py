@@ -14,6 +14,7 @@ from wizard.credreport.analysis import (
     OldKey,
     RootFacts,
     RootKey,
+    RootUse,
     UnusedCredential,
     UnusedPassword,
     analyse,
@@ -31,11 +32,19 @@ from wizard.credreport.csvformat import (
     format_report_csv,
     parse_report,
 )
-from wizard.credreport.table import UserRow, user_table
+
+
+def __getattr__(name: str) -> object:
+    """The user table (TUI only) loads when first asked for: `audit` never needs it."""
+    if name in ("UserRow", "user_table"):
+        from wizard.credreport import table
+
+        return getattr(table, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = [
     "NA", "NO_INFORMATION", "NOT_SUPPORTED", "REPORT_COLUMNS", "ROOT_USER", "Analysis", "CertRef",
-    "CredentialReport", "KeyRef", "NeverUsedKey", "OldKey", "RootFacts", "RootKey", "UnusedCredential",
+    "CredentialReport", "KeyRef", "NeverUsedKey", "OldKey", "RootFacts", "RootKey", "RootUse", "UnusedCredential",
     "UnusedPassword", "UserRow", "analyse", "format_report_csv", "parse_report", "strict_failures",
     "summary_text", "to_audit_json", "user_table",
 ]

@@ -4,18 +4,16 @@
 from __future__ import annotations
 
 import csv
+import gc
 import io
 import operator
 import re
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING
+from functools import cached_property
 
 from wizard.errors import ReportFormatError
-
-if TYPE_CHECKING:
-    from wizard.credreport.analysis import _User
 
 # The columns AWS writes, in order. Columns are looked up by name when reading.
 REPORT_COLUMNS: tuple[str, ...] = (
@@ -83,7 +81,10 @@ _ROOT_NOT_SUPPORTED = frozenset({"password_enabled", "password_last_changed", "p
 _PLACEHOLDERS = frozenset({NA, NO_INFORMATION, NOT_SUPPORTED})
 
 _DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:Z|[+-][0-9]{2}:[0-9]{2})")
-_ROOT_ARN_RE = re.compile(r"arn:aws[a-z-]*:iam::([0-9]{12}):root")
+_ROOT_ARN_RE = re.compile(r"arn:aws[a-z-]*:iam::([^:]*):root")
+# A report shared with its account number blanked out ("test", "XXXXXXXXXXXX"): analysed
+# as usual, with a warning. Digits of the wrong length are a damaged ARN, not a redaction.
+_REDACTED_ACCOUNT_RE = re.compile(r"[A-Za-z0-9*_.<>#-]{1,32}")
 _DATE_EXAMPLE = "ISO 8601 with an offset, like 2026-11-23T18:02:11+00:00"
 
 
@@ -103,76 +104,79 @@ def _shorten(value: str, limit: int = 40) -> str:
     return repr(value if len(value) <= limit else value[:limit] + "…")
 
 
-@dataclass
-class CredentialReport:
-    """A validated credential report. ``rows`` hold only the known columns, with booleans
-    lower-cased and dates normalised to ``YYYY-MM-DDTHH:MM:SS+00:00``; ``line_numbers[i]``
-    is the 1-based file line of ``rows[i]``; ``dates`` maps each normalised date string
-    to its datetime (parsed once)."""
+# Positions in a record (a row's values in REPORT_COLUMNS order).
+COL = {name: i for i, name in enumerate(REPORT_COLUMNS)}
+_BOOL_POS = tuple(COL[c] for c in REPORT_COLUMNS if c in _BOOL_COLUMNS)
+_DATE_POS = tuple((COL[c], placeholders) for c, placeholders in _DATE_ITEMS)
+_ACTIVE_ROTATED_POS = tuple((COL[a], COL[r], r, label) for a, r, label in _ACTIVE_ROTATED)
+_ROOT_NOT_SUPPORTED_POS = frozenset(COL[c] for c in _ROOT_NOT_SUPPORTED)
+_TRUE_FALSE = frozenset({"true", "false"})
+_bools = operator.itemgetter(*_BOOL_POS)
+_fromisoformat = datetime.fromisoformat
 
-    rows: list[dict[str, str]]
-    root: dict[str, str] | None
-    warnings: list[str] = field(default_factory=list)
-    extra_columns: list[str] = field(default_factory=list)
-    line_numbers: list[int] = field(default_factory=list)
-    dates: dict[str, datetime] = field(default_factory=dict)
-    # (now, root facts, user facts) of the last analysis; rows are read-only once parsed.
-    _analysis_cache: tuple[datetime, _User, list[_User]] | None = field(
-        default=None, init=False, repr=False, compare=False)
+
+class CredentialReport:
+    """A validated credential report. ``records[i]`` holds the values of row ``i`` (the
+    root row first) in REPORT_COLUMNS order, with booleans lower-cased and dates
+    normalised to ``YYYY-MM-DDTHH:MM:SS+00:00``; ``line_numbers[i]`` is its 1-based file
+    line; ``dates`` maps each normalised date string to its datetime (parsed once).
+    ``rows`` gives the same rows as dicts keyed by column name. Read-only once parsed."""
+
+    def __init__(self, records: list[list[str]], line_numbers: list[int], dates: dict[str, datetime],
+                 extra_columns: list[str], warnings: list[str]) -> None:
+        self.records = records
+        self.line_numbers = line_numbers
+        self.dates = dates
+        self.extra_columns = extra_columns
+        self.warnings = warnings
+
+    @cached_property
+    def rows(self) -> list[dict[str, str]]:
+        return [dict(zip(REPORT_COLUMNS, r)) for r in self.records]
+
+    @property
+    def root(self) -> dict[str, str]:
+        return self.rows[0]
 
     @property
     def users(self) -> list[dict[str, str]]:
         """The IAM user rows (everything but the root row), in report order."""
-        return self.rows[1:] if self.rows and self.rows[0] is self.root else self.rows
+        return self.rows[1:]
 
     @property
     def account_id(self) -> str | None:
-        match = _ROOT_ARN_RE.fullmatch(self.root["arn"]) if self.root else None
+        match = _ROOT_ARN_RE.fullmatch(self.records[0][COL["arn"]])
         return match.group(1) if match else None
 
     def time(self, value: str) -> datetime | None:
         """The datetime of a column value, or None for a placeholder (N/A, no_information,
         not_supported)."""
-        return None if value in _PLACEHOLDERS else self.dates.get(value) or self._parse(value)
-
-    def _parse(self, value: str) -> datetime:
-        try:
-            when = self.dates[value] = _parse_date(value)
-        except ValueError:
-            raise ReportFormatError(f"{_shorten(value)} is not a date ({_DATE_EXAMPLE})") from None
-        return when
+        return None if value in _PLACEHOLDERS else self.dates[value]
 
 
-def _decode(data: bytes | str) -> str:
-    if isinstance(data, (bytes, bytearray, memoryview)):
-        try:
-            text = bytes(data).decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise ReportFormatError("Not a credential report: the file is not UTF-8 text.") from None
-    else:
+_NOT_UTF8 = "Not a credential report: the file is not UTF-8 text."
+
+
+def _lines(data: bytes | str) -> io.TextIOBase:
+    """The report as text lines for csv.reader. Bytes are decoded as they are read (a
+    whole-file str, or a StringIO of it, would hold the report two to four times over)."""
+    if isinstance(data, str):
         text = data.removeprefix("\ufeff")
-    if "\x00" in text:
+        if "\x00" in text:
+            raise ReportFormatError("Not a credential report: the file contains binary data.")
+        return io.StringIO(text, newline="")
+    raw = bytes(data)
+    if b"\x00" in raw:
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise ReportFormatError(_NOT_UTF8) from None
         raise ReportFormatError("Not a credential report: the file contains binary data.")
-    if not text.strip():
-        raise ReportFormatError("The credential report is empty.")
-    return text
+    return io.TextIOWrapper(io.BytesIO(raw), encoding="utf-8-sig", errors="strict", newline="")
 
 
-def _read_records(text: str) -> list[tuple[int, list[str]]]:
-    """(line number, fields) of each non-blank CSV record; the line is the record's last
-    physical line, which is its only line in an AWS report."""
-    reader = csv.reader(io.StringIO(text, newline=""))
-    records = []
-    try:
-        for fields in reader:
-            if len(fields) > 1 or (fields and fields[0].strip()):
-                records.append((reader.line_num, fields))
-    except csv.Error as err:
-        raise ReportFormatError(f"Not a valid CSV file: {err}.", line=reader.line_num + 1) from None
-    return records
-
-
-def _column_index(header: list[str], line: int) -> tuple[dict[str, int], list[str]]:
+def _column_index(header: list[str], line: int) -> tuple[list[int], list[str]]:
+    """The position of each of REPORT_COLUMNS in the file's header, and the other names."""
     names = [h.strip() for h in header]
     known = set(REPORT_COLUMNS)
     if not known.intersection(names):
@@ -189,93 +193,194 @@ def _column_index(header: list[str], line: int) -> tuple[dict[str, int], list[st
         raise ReportFormatError(
             f"The credential report lacks required column{'s' if len(missing) > 1 else ''}: "
             f"{', '.join(missing)}.", line=line, column=missing[0])
-    return {c: index[c] for c in REPORT_COLUMNS}, [n for n in names if n not in known]
+    return [index[c] for c in REPORT_COLUMNS], [n for n in names if n not in known]
 
 
-def _validate_row(row: dict[str, str], line: int, is_root: bool,
-                  cache: dict[str, tuple[str, datetime]], dates: dict[str, datetime]) -> None:
-    """Check and normalise ``row`` in place; ReportFormatError names line and column."""
-    def fail(message: str, column: str) -> ReportFormatError:
-        return ReportFormatError(message, line=line, column=column)
+def _check_root_arn(arn: str, line: int, warnings: list[str]) -> None:
+    match = _ROOT_ARN_RE.fullmatch(arn)
+    account = match.group(1) if match else ""
+    if len(account) == 12 and account.isdigit() and account.isascii():
+        return
+    if account and not account.isdigit() and _REDACTED_ACCOUNT_RE.fullmatch(account):
+        warnings.append(f"The account number in the root ARN is redacted ({_shorten(account)}); the report "
+                        "is analysed as given.")
+        return
+    raise ReportFormatError(f"{_shorten(arn)} is not a root ARN (arn:aws:iam::ACCOUNT:root).", line=line,
+                            column="arn")
 
-    for column in _BOOL_COLUMNS:
-        value = row[column]
-        if value == "true" or value == "false":
-            continue
-        lowered = value.lower()
-        if lowered in ("true", "false"):
-            row[column] = lowered
-        elif not (is_root and value == NOT_SUPPORTED and column in _ROOT_NOT_SUPPORTED):
-            raise fail(f"{_shorten(value)} is not true or false", column)
-    for column, placeholders in _DATE_ITEMS:
-        value = row[column]
-        if value in dates or value in placeholders or (
-                is_root and value == NOT_SUPPORTED and column in _ROOT_NOT_SUPPORTED):
-            continue  # a date seen before in its normal form, or a placeholder allowed here
-        parsed = cache.get(value)  # other spellings (Z, offsets) seen before
-        if parsed is None:
-            try:
-                when = _parse_date(value)
-            except ValueError:
-                allowed = "".join(f" or {p}" for p in sorted(placeholders))
-                raise fail(f"{_shorten(value)} is not a date ({_DATE_EXAMPLE}){allowed}", column) from None
-            normal = value if value.endswith("+00:00") else when.isoformat()
-            dates[normal] = when
-            if normal == value:
-                continue
-            parsed = cache[value] = (normal, when)
-        row[column] = parsed[0]
-    for active, rotated, label in _ACTIVE_ROTATED:
-        if row[active] == "true" and row[rotated] == NA:
-            raise fail(f"an active {label} has no date", rotated)
-    if not is_root and row["password_enabled"] == "true":
-        if row["password_last_used"] == NA:
-            raise fail("a user with a password has N/A (no password) here", "password_last_used")
-        if row["password_last_changed"] == NA:
-            raise fail("a user with a password has no password_last_changed date", "password_last_changed")
+
+def _blank(fields: list[str]) -> bool:
+    return not fields or (len(fields) == 1 and not fields[0].strip())
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Parsing allocates many small containers and frees none: the cyclic garbage
+    collector would only rescan them (most of the superlinear cost at 100,000 rows)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _date(value: str, pos: int, placeholders: frozenset[str], line: int, dates: dict[str, datetime],
+          spellings: dict[str, str]) -> str:
+    """The normal form of a date value not seen before (recorded in ``dates``)."""
+    normal = spellings.get(value)
+    if normal is not None:
+        return normal
+    try:
+        when = _parse_date(value)
+    except ValueError:
+        allowed = "".join(f" or {p}" for p in sorted(placeholders))
+        raise ReportFormatError(f"{_shorten(value)} is not a date ({_DATE_EXAMPLE}){allowed}", line=line,
+                                column=REPORT_COLUMNS[pos]) from None
+    normal = value if value.endswith("+00:00") else when.isoformat()
+    dates[normal] = when
+    if normal != value:
+        spellings[value] = normal
+    return normal
+
+
+def _new_date(row: list[str], pos: int, line: int, is_root: bool, dates: dict[str, datetime],
+              spellings: dict[str, str]) -> None:
+    """Check a value of a date column that is not a date seen before: a placeholder this
+    column allows, or a date (parsed once, normalised in ``row``)."""
+    value = row[pos]
+    placeholders = _DATE_PLACEHOLDERS[pos]
+    if value in placeholders or (is_root and value == NOT_SUPPORTED and pos in _ROOT_NOT_SUPPORTED_POS):
+        return
+    if (len(value) == 25 and value[19:] == "+00:00" and value[10] == "T" and value[4] == value[7] == "-"
+            and value[13] == value[16] == ":" and value.isascii()):
+        # The form AWS writes, checked by position (a regex costs 10x fromisoformat here):
+        # with the separators fixed, fromisoformat accepts only ASCII digits between them.
+        try:
+            dates[value] = _fromisoformat(value)
+            return
+        except ValueError:
+            pass  # e.g. month 13: the message comes from _date
+    row[pos] = _date(value, pos, placeholders, line, dates, spellings)
+
+
+def _check_row(row: list[str], line: int, is_root: bool, dates: dict[str, datetime],
+               spellings: dict[str, str]) -> None:
+    """Check and normalise ``row`` (values in REPORT_COLUMNS order) in place. The common
+    case (booleans as AWS writes them, dates seen before or placeholders) stays inline."""
+    if not _TRUE_FALSE.issuperset(_bools(row)):
+        for pos in _BOOL_POS:
+            value = row[pos]
+            if value not in _TRUE_FALSE:
+                lowered = value.lower()
+                if lowered in _TRUE_FALSE:
+                    row[pos] = lowered
+                elif not (is_root and value == NOT_SUPPORTED and pos in _ROOT_NOT_SUPPORTED_POS):
+                    raise ReportFormatError(f"{_shorten(value)} is not true or false", line=line,
+                                            column=REPORT_COLUMNS[pos])
+    for pos in _DATE_ONLY_POS:  # no placeholder allowed
+        if row[pos] not in dates:
+            _new_date(row, pos, line, is_root, dates, spellings)
+    for pos in _DATE_OR_NA_POS:
+        value = row[pos]
+        if value != NA and value not in dates:
+            _new_date(row, pos, line, is_root, dates, spellings)
+    if ((row[_K1_ACTIVE] == "true" and row[_K1_ROTATED] == NA) or (row[_K2_ACTIVE] == "true" and row[_K2_ROTATED] == NA)
+            or (row[_C1_ACTIVE] == "true" and row[_C1_ROTATED] == NA)
+            or (row[_C2_ACTIVE] == "true" and row[_C2_ROTATED] == NA)):
+        for active, rotated, column, label in _ACTIVE_ROTATED_POS:
+            if row[active] == "true" and row[rotated] == NA:
+                raise ReportFormatError(f"an active {label} has no date", line=line, column=column)
+    if not is_root and row[_PASSWORD_ENABLED] == "true":
+        if row[_PASSWORD_LAST_USED] == NA:
+            raise ReportFormatError("a user with a password has N/A (no password) here", line=line,
+                                    column="password_last_used")
+        if row[_PASSWORD_LAST_CHANGED] == NA:
+            raise ReportFormatError("a user with a password has no password_last_changed date", line=line,
+                                    column="password_last_changed")
+
+
+_PASSWORD_ENABLED, _PASSWORD_LAST_USED, _PASSWORD_LAST_CHANGED = (
+    COL["password_enabled"], COL["password_last_used"], COL["password_last_changed"])
+_K1_ACTIVE, _K1_ROTATED, _K2_ACTIVE, _K2_ROTATED, _C1_ACTIVE, _C1_ROTATED, _C2_ACTIVE, _C2_ROTATED = (
+    COL[f"{p}_{c}"] for p in ("access_key_1", "access_key_2", "cert_1", "cert_2") for c in ("active", "last_rotated"))
+_DATE_PLACEHOLDERS = dict(_DATE_POS)
+# Date columns in the order they are checked: those without a placeholder, those whose only
+# placeholder is N/A (one comparison inline), then the rest (password_last_used).
+_DATE_ONLY_POS = tuple(pos for pos, p in _DATE_POS if not p)
+_DATE_OR_NA_POS = tuple(pos for pos, p in _DATE_POS if p)
 
 
 def parse_report(data: bytes | str) -> CredentialReport:
     """Read and validate an IAM credential report (CSV as AWS writes it). Raises
     ReportFormatError for anything that cannot be analysed without guessing."""
-    records = _read_records(_decode(data))
+    lines = _lines(data)
+    try:
+        with gc_paused():
+            return _parse(lines)
+    except UnicodeDecodeError:
+        raise ReportFormatError(_NOT_UTF8) from None
+
+
+def _parse(lines: Iterable[str]) -> CredentialReport:
+    reader = csv.reader(lines)
+    records: list[list[str]] = []
+    line_numbers: list[int] = []
+    warnings: list[str] = []
+    dates: dict[str, datetime] = {}
+    spellings: dict[str, str] = {}  # other spellings of a date (Z, offsets) -> normal form
+    seen: set[str] = set()
+    try:
+        header = next((f for f in reader if not _blank(f)), None)
+        if header is None:
+            raise ReportFormatError("The credential report is empty.")
+        header_line = reader.line_num
+        positions, extra = _column_index(header, header_line)
+        width = len(header)
+        pick = None if positions == list(range(len(REPORT_COLUMNS))) else operator.itemgetter(*positions)
+        exact = pick is None and width == len(REPORT_COLUMNS)  # AWS's own layout: rows used as read
+        pending: tuple[int, list[str]] | None = None  # a short row: which error depends on what follows
+        for fields in reader:
+            if pending is not None:
+                if _blank(fields):
+                    continue
+                raise ReportFormatError(f"The row has {len(pending[1])} fields, the header has {width}.",
+                                        line=pending[0])
+            line = reader.line_num
+            if len(fields) != width:
+                if _blank(fields):
+                    continue
+                if len(fields) < width and records:
+                    pending = (line, fields)
+                    continue
+                raise ReportFormatError(f"The row has {len(fields)} fields, the header has {width}.", line=line)
+            row = fields if exact else fields[:len(REPORT_COLUMNS)] if pick is None else list(pick(fields))
+            number = len(records)
+            user = row[0]
+            if number == 0:
+                if user != ROOT_USER:
+                    raise ReportFormatError(f"The first row must be {ROOT_USER}, found {_shorten(user)}.",
+                                            line=line, column="user")
+                _check_root_arn(row[1], line, warnings)
+            elif user == ROOT_USER:
+                raise ReportFormatError(f"A second {ROOT_USER} row.", line=line, column="user")
+            elif not user:
+                raise ReportFormatError("The user name is empty.", line=line, column="user")
+            elif user in seen:
+                raise ReportFormatError(f"User {_shorten(user)} appears twice.", line=line, column="user")
+            seen.add(user)
+            _check_row(row, line, number == 0, dates, spellings)
+            records.append(row)
+            line_numbers.append(line)
+    except csv.Error as err:
+        raise ReportFormatError(f"Not a valid CSV file: {err}.", line=reader.line_num + 1) from None
+    if pending is not None:  # the last row ends early (a cut download): the whole input is unreadable
+        line, fields = pending
+        raise ReportFormatError(f"The last row is truncated ({len(fields)} of {width} fields); the report is "
+                                "incomplete.", line=line, column=header[len(fields)].strip() or None)
     if not records:
-        raise ReportFormatError("The credential report is empty.")
-    (header_line, header), body = records[0], records[1:]
-    index, extra = _column_index(header, header_line)
-    if not body:
         raise ReportFormatError(
             f"The credential report has a header but no rows; AWS always writes the {ROOT_USER} row.",
             line=header_line)
-    report = CredentialReport(rows=[], root=None, extra_columns=extra)
-    cache: dict[str, tuple[str, datetime]] = {}
-    seen: set[str] = set()
-    width = len(header)
-    pick = operator.itemgetter(*(index[c] for c in REPORT_COLUMNS))
-    for number, (line, fields) in enumerate(body):
-        if len(fields) != width:
-            if len(fields) < width and number == len(body) - 1 and number > 0:
-                report.warnings.append(
-                    f"Line {line} is truncated ({len(fields)} of {width} fields); that row was skipped.")
-                break
-            raise ReportFormatError(f"The row has {len(fields)} fields, the header has {width}.", line=line)
-        row = dict(zip(REPORT_COLUMNS, pick(fields)))
-        user = row["user"]
-        if number == 0 and user != ROOT_USER:
-            raise ReportFormatError(f"The first row must be {ROOT_USER}, found {_shorten(user)}.",
-                                    line=line, column="user")
-        if number and user == ROOT_USER:
-            raise ReportFormatError(f"A second {ROOT_USER} row.", line=line, column="user")
-        if not user:
-            raise ReportFormatError("The user name is empty.", line=line, column="user")
-        if user in seen:
-            raise ReportFormatError(f"User {_shorten(user)} appears twice.", line=line, column="user")
-        seen.add(user)
-        if number == 0 and not _ROOT_ARN_RE.fullmatch(row["arn"]):
-            raise ReportFormatError(f"{_shorten(row['arn'])} is not a root ARN (arn:aws:iam::ACCOUNT:root).",
-                                    line=line, column="arn")
-        _validate_row(row, line, number == 0, cache, report.dates)
-        report.rows.append(row)
-        report.line_numbers.append(line)
-    report.root = report.rows[0]
-    return report
+    return CredentialReport(records, line_numbers, dates, extra, warnings)

@@ -1,11 +1,22 @@
-"""The user table of the credential report step: one display row per user, root first."""
+"""The user table of the credential report step: one display row per user, root first.
+The flags come from the analysis (the same facts the findings use); only the display
+text (days ago) is computed here."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from wizard.credreport.analysis import _all_facts, _days, _Key, _User
+from wizard.credreport.analysis import (
+    _KEYS,
+    _MFA,
+    _PASSWORD_ENABLED,
+    _PASSWORD_LAST_USED,
+    Analysis,
+    _days,
+    _utc,
+    analyse,
+)
 from wizard.credreport.csvformat import (
     NA,
     NO_INFORMATION,
@@ -26,6 +37,12 @@ class UserRow:
     key2: str
     flags: list[str]
 
+    @property
+    def cells(self) -> tuple[str, ...]:
+        """The row as table cells, in column order (flags joined)."""
+        return (self.user, self.console, self.mfa, self.password_last_used, self.key1, self.key2,
+                ", ".join(self.flags))
+
 
 _YES_NO = {"true": "yes", "false": "no", NOT_SUPPORTED: "n/a"}
 
@@ -35,41 +52,69 @@ def _ago_text(delta: timedelta) -> str:
     return f"{max(0, _days(delta))} d ago"
 
 
-def _key_text(key: _Key) -> str:
-    used = "never used" if key.used_ago is None else f"used {_ago_text(key.used_ago)}"
-    return f"{'active' if key.active else 'inactive'}, {_days(key.age)} d, {used}"
+def _texts(row: list[str], dates: dict[str, datetime], now: datetime) -> tuple[str, str, str]:
+    """(password last used, key 1, key 2) as shown."""
+    keys = ["—", "—"]
+    for n, active, rotated_at, used_at, _, _, _ in _KEYS:
+        rotated = row[rotated_at]
+        if rotated != NA:
+            used = row[used_at]
+            used_text = "never used" if used == NA else f"used {_ago_text(now - dates[used])}"
+            keys[n - 1] = (f"{'active' if row[active] == 'true' else 'inactive'}, "
+                           f"{_days(now - dates[rotated])} d, {used_text}")
+    used = row[_PASSWORD_LAST_USED]
+    password = _ago_text(now - dates[used]) if used in dates else {NO_INFORMATION: "never", NA: "—"}.get(used, used)
+    return password, keys[0], keys[1]
 
 
-def _table_row(u: _User, is_root: bool) -> UserRow:
-    key_text = ["—", "—"]
-    old = unused = never = inactive = False
-    active = 0
-    for k in u.keys:
-        key_text[k.n - 1] = _key_text(k)
-        active += k.active
-        inactive |= not k.active
-        old |= k.old
-        unused |= k.unused is not None
-        never |= k.never_used
-    if u.password_used_ago is not None:
-        password = _ago_text(u.password_used_ago)
-    else:
-        password = {NO_INFORMATION: "never", NA: "—"}.get(u.password_last_used, u.password_last_used)
+class _Flags:
+    """Who each flag applies to, from an analysis."""
+
+    def __init__(self, a: Analysis) -> None:
+        self.no_mfa = set(a.console_users_without_mfa)
+        self.old = {e.user for e in a.access_keys_older_than_90_days}
+        self.unused = {e.user for e in a.unused_credentials_over_45_days}
+        self.never = set(a.password_never_used) | {e.user for e in a.access_keys_never_used}
+        self.two = set(a.users_with_two_active_keys)
+        self.inactive = {e.user for e in a.inactive_access_keys}
+        self.cert = {e.user for e in a.active_signing_certificates}
+
+    def of(self, name: str) -> list[str]:
+        return [tag for members, tag in ((self.no_mfa, "no MFA"), (self.old, "key >90d"),
+                                         (self.unused, "unused >45d"), (self.never, "never used"),
+                                         (self.two, "2 keys"), (self.inactive, "inactive key"),
+                                         (self.cert, "cert")) if name in members]
+
+
+def _root_flags(a: Analysis) -> list[str]:
+    root = a.root
+    keys = root.access_keys
     tags = (
-        (not u.mfa and (is_root or u.console), "no MFA"),
-        (is_root and bool(u.keys), "access key"),
-        (old, "key >90d"),
-        (unused or u.password_unused is not None, "unused >45d"),
-        (never or u.password_never_used, "never used"),
-        (active == 2, "2 keys"),
-        (inactive, "inactive key"),
-        (bool(u.certs), "cert"),
+        (not root.mfa_active, "no MFA"),
+        (bool(keys), "access key"),
+        (any(k.active and k.older_than_90_days for k in keys), "key >90d"),
+        (bool(root.unused), "unused >45d"),
+        (any(k.active and k.last_used_date == NA for k in keys)
+         or (root.password_enabled_raw == "true" and root.password_last_used_raw == NO_INFORMATION), "never used"),
+        (root.access_keys_active == 2, "2 keys"),
+        (any(not k.active for k in keys), "inactive key"),
+        (bool(root.signing_certs), "cert"),
     )
-    return UserRow(u.name, _YES_NO[u.password_enabled], "yes" if u.mfa else "no", password,
-                   key_text[0], key_text[1], [tag for on, tag in tags if on])
+    return [tag for on, tag in tags if on]
 
 
-def user_table(report: CredentialReport, now: datetime) -> list[UserRow]:
-    """Display rows for a table: the root user first, then each IAM user in report order."""
-    root, users = _all_facts(report, now)
-    return [_table_row(root, True), *(_table_row(u, False) for u in users)]
+def user_table(report: CredentialReport, now: datetime, analysis: Analysis | None = None) -> list[UserRow]:
+    """Display rows for a table: the root user first, then each IAM user in report order.
+    ``analysis`` is ``analyse(report, now)`` when the caller has it already."""
+    now = _utc(now)
+    if analysis is None:
+        analysis = analyse(report, now)
+    flags = _Flags(analysis)
+    dates = report.dates
+    out = []
+    for i, row in enumerate(report.records):
+        name = row[0]
+        password, key1, key2 = _texts(row, dates, now)
+        out.append(UserRow(name, _YES_NO[row[_PASSWORD_ENABLED]], "yes" if row[_MFA] == "true" else "no",
+                           password, key1, key2, _root_flags(analysis) if i == 0 else flags.of(name)))
+    return out

@@ -1,0 +1,116 @@
+"""Audit-path figures for benchmarks/run.py, each a ratio to its floor measured in the same
+run (the app and the floor run in turn, as separate processes, so a busy machine slows
+both alike):
+
+- `rootwizard audit --report F --json` for 5,000 users (AWS's IAM user quota) and for
+  100,000 users (an organization-wide aggregate), whole process, against a bare
+  `list(csv.DictReader(open(F)))` python process; and the peak RSS of each;
+- parse + analyse in process for 5,000 users against a DictReader parse of the same file.
+
+The reports are generated (tests/synthetic.py) into a temporary folder, never committed.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+NOW = datetime(2026, 11, 24, 12, 0, tzinfo=timezone.utc)
+FLOOR_CODE = "import csv, sys; list(csv.DictReader(open(sys.argv[1])))"
+TIME = shutil.which("time") or ("/usr/bin/time" if os.path.exists("/usr/bin/time") else None)
+
+
+def _rootwizard() -> list[str]:
+    script = Path(sys.executable).with_name("rootwizard")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "wizard.cli"]
+
+
+def _run(cmd: list[str]) -> tuple[float, float]:
+    """(wall seconds, peak RSS MiB) of one process; stdout discarded, failure raised."""
+    if TIME:  # GNU time reports the child's own peak (ru_maxrss of a direct child can
+        cmd = [TIME, "-f", "%M", *cmd]  # include this larger parent's pages before exec)
+    t0 = time.perf_counter()
+    out = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    wall = time.perf_counter() - t0
+    if out.returncode not in (0, 1):
+        raise SystemExit(f"{cmd} failed: {out.stderr[-1000:]}")
+    rss = int(out.stderr.strip().splitlines()[-1]) / 1024 if TIME else float("nan")
+    return wall, rss
+
+
+def _spread(values: list[float]) -> tuple[float, float, float]:
+    return min(values), statistics.median(values), max(values)
+
+
+def _process_ratio(report: Path, runs: int) -> tuple[list[float], list[float], list[float], list[float]]:
+    app = [*_rootwizard(), "audit", "--report", str(report), "--now", NOW.isoformat(), "--json"]
+    floor = [sys.executable, "-c", FLOOR_CODE, str(report)]
+    ratios, app_rss, floor_rss, app_wall = [], [], [], []
+    for _ in range(runs):
+        f_wall, f_rss = _run(floor)
+        a_wall, a_rss = _run(app)
+        ratios.append(a_wall / f_wall)
+        app_rss.append(a_rss)
+        floor_rss.append(f_rss)
+        app_wall.append(a_wall)
+    return ratios, app_rss, floor_rss, app_wall
+
+
+def _in_process_ratio(report: Path, runs: int) -> tuple[list[float], list[float]]:
+    from wizard.credreport import analyse, parse_report
+
+    data = report.read_bytes()
+    ratios, times = [], []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        with open(report, newline="") as f:
+            list(csv.DictReader(f))
+        t1 = time.perf_counter()
+        analyse(parse_report(data), NOW)
+        t2 = time.perf_counter()
+        ratios.append((t2 - t1) / (t1 - t0))
+        times.append((t2 - t1) * 1000)
+    return ratios, times
+
+
+def audit_figures(runs: int) -> list[tuple[str, str, str, str, str]]:
+    """Rows (figure, min, median, max, target)."""
+    from synthetic import generate_synthetic_report
+
+    rows = []
+    tmp = Path(tempfile.mkdtemp(prefix="rootwizard-bench-"))
+    try:
+        small, large = tmp / "users-5000.csv", tmp / "users-100000.csv"
+        small.write_text(generate_synthetic_report(5000, NOW))
+        large.write_text(generate_synthetic_report(100_000, NOW))
+
+        ratios, app_rss, floor_rss, wall = _process_ratio(small, runs)
+        rows.append(("`audit --report --json`, 5,000 users, whole process / bare DictReader process",
+                     *(f"{r:.2f}×" for r in _spread(ratios)), "≤ 2.5×"))
+        rows.append(("  same, app wall time / peak RSS (floor RSS)",
+                     f"{min(wall) * 1000:.0f} ms", f"{statistics.median(wall) * 1000:.0f} ms",
+                     f"{max(app_rss):.0f} MiB ({max(floor_rss):.0f})", ""))
+        big_runs = max(1, runs // 2)
+        ratios, app_rss, floor_rss, wall = _process_ratio(large, big_runs)
+        rows.append(("`audit --report --json`, 100,000 users, whole process / bare DictReader process",
+                     *(f"{r:.2f}×" for r in _spread(ratios)), "≤ 3.5×"))
+        rows.append(("  same, app wall time / peak RSS (floor RSS)",
+                     f"{min(wall):.1f} s", f"{statistics.median(wall):.1f} s",
+                     f"{max(app_rss):.0f} MiB ({max(floor_rss):.0f})", "≤ 300 MiB"))
+        ratios, times = _in_process_ratio(small, runs)
+        rows.append(("parse + analyse in process, 5,000 users / DictReader parse",
+                     *(f"{r:.2f}×" for r in _spread(ratios)), "≤ 2.5×"))
+        rows.append(("  same, parse + analyse time", f"{min(times):.0f} ms", f"{statistics.median(times):.0f} ms",
+                     f"{max(times):.0f} ms", ""))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return rows
