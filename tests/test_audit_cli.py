@@ -288,3 +288,27 @@ def test_live_error_is_one_line(capsys, moto_endpoint, tmp_path):
     last = err.strip().splitlines()[-1]
     assert last.startswith("rootwizard: The report AWS returned cannot be analysed: ")
     assert "<root_account>" in last
+
+
+def test_offline_audit_imports_only_what_it_needs(tmp_path):
+    """`audit --report --json` loads neither AWS, session, logging nor the user table."""
+    import subprocess
+    import sys
+
+    path = tmp_path / "r.csv"
+    path.write_text(generate_synthetic_report(20, NOW, seed=3))
+    heavy = ("boto3", "botocore", "textual", "wizard.aws", "wizard.session", "wizard.checklist", "logging",
+             "socket", "email", "tempfile", "random", "hashlib", "typing", "wizard.credreport.table")
+    code = ("import sys, io, contextlib; from wizard.cli import main\n"
+            "with contextlib.redirect_stdout(io.StringIO()):\n"
+            f"    rc = main(['audit', '--report', {str(path)!r}, '--now', {NOW_TEXT!r}, '--json'])\n"
+            f"print(rc, sorted(m for m in {heavy!r} if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split(None, 1) == ["0", "[]\n"]
+
+
+def test_pretty_is_the_same_object_indented(capsys, report_file):
+    _, compact, _ = run(capsys, "--report", str(report_file), "--now", NOW_TEXT, "--json")
+    _, pretty, _ = run(capsys, "--report", str(report_file), "--now", NOW_TEXT, "--json", "--pretty")
+    assert compact.count("\n") == 1 and pretty.count("\n") > 100
+    assert json.loads(compact) == json.loads(pretty)

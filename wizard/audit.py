@@ -11,13 +11,16 @@ from __future__ import annotations
 import json
 import sys
 from datetime import datetime, timezone
-from typing import Any
 
 from wizard.credreport import strict_failures, summary_text, to_audit_json
 from wizard.credreport.csvformat import gc_paused
 from wizard.errors import InputError
-from wizard.text import visible
 from wizard.report_flow import FRESHNESS_NOTE, ReportResult, load_file, load_live
+from wizard.text import visible
+
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing on the audit path
+if TYPE_CHECKING:
+    from typing import Any
 
 EXIT_OK, EXIT_FINDINGS = 0, 1
 

@@ -13,12 +13,14 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from wizard.credreport import Analysis, CredentialReport, analyse, parse_report, to_audit_json
 from wizard.errors import InputError, ReportFormatError
 
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing on the audit path
 if TYPE_CHECKING:  # `audit --report` never needs these (nor their imports: logging, sockets, ...)
+    from typing import Any
+
     from wizard.aws import AwsAccess
     from wizard.checklist import Checklist
     from wizard.credreport.table import UserRow

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, NamedTuple
 
 from wizard.text import visible
 
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing on the audit path
 if TYPE_CHECKING:
+    from typing import Any
+
     from wizard.credreport import Analysis
 
 SEVERITIES = ("critical", "high", "medium", "low")
@@ -42,12 +44,15 @@ CIS_KEY_ROTATION = _cis("1.14", "1.14", "1.13", "2.13", "2.12")
 NO_CIS: Mapping[str, str] = {}
 
 
-class Match(NamedTuple):
+class Match:
     """What a rule found: the subjects (``user`` or ``user:credential``) and the text
     line that names them."""
 
-    subjects: tuple[str, ...]
-    detail: str
+    __slots__ = ("subjects", "detail")
+
+    def __init__(self, subjects: tuple[str, ...], detail: str) -> None:
+        self.subjects = subjects
+        self.detail = detail
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from itertools import islice
-from typing import Any
 
 from wizard.credreport.csvformat import (
     COL,
@@ -19,6 +18,10 @@ from wizard.credreport.csvformat import (
 from wizard.errors import InputError
 from wizard.rules import Finding, evaluate
 from wizard.rules import strict_failures as _strict_failures
+
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing on the audit path
+if TYPE_CHECKING:
+    from typing import Any
 
 OLD_KEY_AGE = timedelta(days=90)
 UNUSED_PASSWORD_AGE = timedelta(days=90)
