@@ -250,9 +250,6 @@ class StepScreen(Screen):
         self.refresh_chrome()
         return ok
 
-    # screens/report.py (branch h1-report) still calls the old name; it goes when that lands.
-    record = change
-
     @on(ListView.Selected, "#steps")
     def _step_selected(self, event: ListView.Selected) -> None:
         if event.item.name and event.item.name != self.STEP_ID:

@@ -15,6 +15,7 @@ from functools import cached_property
 from pathlib import Path
 
 from wizard.credreport import Analysis, CredentialReport, analyse, parse_report, to_audit_json
+from wizard.credreport.csvformat import gc_paused
 from wizard.errors import InputError, ReportFormatError
 
 TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing on the audit path
@@ -66,6 +67,27 @@ class ReportResult:
         from wizard.credreport.table import user_table
 
         return user_table(self.report, self.now, self.analysis)
+
+    @cached_property
+    def cells(self) -> list[tuple[str, ...]]:
+        """The user table as table cells, root first."""
+        return [row.cells for row in self.rows]
+
+    @cached_property
+    def kept(self) -> dict[str, Any]:
+        """The analysis as kept in the session (see session_findings)."""
+        return {
+            "generated_time": self.generated_iso, "analysed_at": _iso(self.now), "source": self.source,
+            "sha256": self.sha256, **to_audit_json(self.analysis)}
+
+    def prepare_view(self) -> None:
+        """Compute what the credential report step shows and keeps (user table, session
+        findings) now: called in a worker, so the UI thread only assigns. The garbage
+        collector is paused meanwhile: tens of thousands of new objects would otherwise
+        trigger full collections of the whole app's heap, holding the GIL for 0.5 s."""
+        with gc_paused():
+            self.cells  # noqa: B018
+            self.kept  # noqa: B018
 
     @property
     def generated_iso(self) -> str | None:
@@ -159,8 +181,7 @@ def evidence(result: ReportResult, saved: Path) -> dict[str, Any]:
 
 def session_findings(result: ReportResult) -> dict[str, Any]:
     """The analysis as kept in the session for the completion record's before/after."""
-    return {"generated_time": result.generated_iso, "analysed_at": _iso(result.now),
-            "source": result.source, "sha256": result.sha256, **to_audit_json(result.analysis)}
+    return result.kept
 
 
 def store_findings(checklist: Checklist, result: ReportResult) -> str | None:
