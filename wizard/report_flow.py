@@ -169,7 +169,7 @@ def evidence(result: ReportResult, saved: Path) -> dict[str, Any]:
         "generated_time": result.generated_iso,
         "sha256": result.sha256,
         "file": str(saved),
-        "rows": len(result.report.rows),
+        "rows": len(result.report.records),
         "source": "iam:GetCredentialReport" if result.source == SOURCE_AWS else "file",
     }
     if result.origin:
