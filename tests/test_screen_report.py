@@ -41,6 +41,12 @@ async def open_step(app, pilot):
     return app.screen
 
 
+async def analyse_file(app, pilot, screen, path) -> None:
+    screen.query_one("#report-file").value = str(path)
+    await pilot.click("#analyse-file")
+    await settle(app, pilot)
+
+
 def text(screen, selector: str) -> str:
     return str(screen.query_one(selector).render())
 
@@ -217,9 +223,7 @@ async def test_5000_user_file(make_app, tmp_path):
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_step(app, pilot)
-        screen.query_one("#report-file").value = str(path)
-        await pilot.click("#analyse-file")
-        await settle(app, pilot)
+        await analyse_file(app, pilot, screen, path)
         assert screen.query_one("#error").has_class("hidden")
         table = screen.query_one("#users")
         assert table.row_count == 5001
@@ -284,17 +288,13 @@ async def test_truncated_file_is_unreadable_and_the_earlier_analysis_stays(make_
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_step(app, pilot)
-        screen.query_one("#report-file").value = str(good)
-        await pilot.click("#analyse-file")
-        await settle(app, pilot)
+        await analyse_file(app, pilot, screen, good)
         shown = app.ctx.analysis
         assert shown is not None and screen.query_one("#users").row_count == 9
         cut = tmp_path / "cut.csv"
         content = good.read_text()
         cut.write_text(content[: len(content) - 40])  # the last user loses its last fields
-        screen.query_one("#report-file").value = str(cut)
-        await pilot.click("#analyse-file")
-        await settle(app, pilot)
+        await analyse_file(app, pilot, screen, cut)
         error = text(screen, "#file-error")
         assert "cut.csv: The last row is truncated" in error and "(line 10, column " in error
         assert app.ctx.analysis is shown and screen.query_one("#users").row_count == 9
