@@ -50,9 +50,8 @@ async def findings_view(runs: int) -> tuple[list[float], list[float], list[float
     of the same app idle for as long: the floor, in ms) of the findings view on a
     5,000-user report: fill, filter, clear the filter, scroll to the end."""
     from conftest import settle
-    from synthetic import generate_synthetic_report
-
     from screens.fixed_table import FixedTable
+    from synthetic import generate_synthetic_report
     from wizard.sandbox import start_sandbox
 
     times, freezes, floors = [], [], []

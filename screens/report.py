@@ -19,7 +19,7 @@ from screens.base import StepScreen
 from screens.fixed_table import FixedTable
 from wizard import report_flow
 from wizard.checklist import STEPS_BY_ID, Checklist, Status
-from wizard.credreport import UserRow
+from wizard.credreport.table import UserRow
 from wizard.errors import InputError
 from wizard.report_flow import ReportResult
 

@@ -32,11 +32,13 @@ _USER, _PASSWORD_ENABLED, _PASSWORD_LAST_USED, _PASSWORD_LAST_CHANGED, _MFA = (
     COL["user"], COL["password_enabled"], COL["password_last_used"], COL["password_last_changed"],
     COL["mfa_active"])
 # (number, active, last_rotated, last_used_date, last_used_region, last_used_service, credential)
-_KEYS = tuple((n, *(COL[f"access_key_{n}_{c}"] for c in ("active", "last_rotated", "last_used_date",
-                                                           "last_used_region", "last_used_service")),
-               f"access_key_{n}") for n in (1, 2))
+_KEYS: tuple[tuple[int, int, int, int, int, int, str], ...] = tuple(
+    (n, COL[f"access_key_{n}_active"], COL[f"access_key_{n}_last_rotated"], COL[f"access_key_{n}_last_used_date"],
+     COL[f"access_key_{n}_last_used_region"], COL[f"access_key_{n}_last_used_service"], f"access_key_{n}")
+    for n in (1, 2))
 _CERTS = ((1, COL["cert_1_active"]), (2, COL["cert_2_active"]))
-_KEY_COLUMNS = tuple((n, active, rotated, used, credential) for n, active, rotated, used, _, _, credential in _KEYS)
+_KEY_COLUMNS: tuple[tuple[int, int, int, int, str], ...] = tuple(
+    (n, active, rotated, used, credential) for n, active, rotated, used, _, _, credential in _KEYS)
 
 
 def _days(delta: timedelta) -> int:
