@@ -11,12 +11,14 @@ import os
 import sys
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from wizard import __version__
 from wizard.errors import WizardError
 
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING: `audit --report` does not import typing (issue 18)
 if TYPE_CHECKING:
+    from typing import Any
+
     from wizard.sandbox import Sandbox
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
