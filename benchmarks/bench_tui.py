@@ -50,7 +50,7 @@ async def findings_view(runs: int) -> tuple[list[float], list[float], list[float
     of the same app idle for as long: the floor, in ms) of the findings view on a
     5,000-user report: fill, filter, clear the filter, scroll to the end."""
     from conftest import settle
-    from screens.fixed_table import FixedTable
+    from screens.virtual_table import VirtualTable
     from synthetic import generate_synthetic_report
     from wizard.sandbox import start_sandbox
 
@@ -73,7 +73,7 @@ async def findings_view(runs: int) -> tuple[list[float], list[float], list[float
                 t0 = time.perf_counter()
                 app.screen.query_one("#analyse-file").press()
                 await settle(app, pilot)
-                table = app.screen.query_one("#users", FixedTable)
+                table = app.screen.query_one("#users", VirtualTable)
                 while table.row_count < 5001:
                     await pilot.pause()
                 table.move_cursor(row=5000)  # scrolled to the last user

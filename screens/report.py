@@ -16,7 +16,7 @@ from textual.timer import Timer
 from textual.widgets import Button, Input, ProgressBar, Static
 
 from screens.base import StepScreen
-from screens.fixed_table import FixedTable
+from screens.virtual_table import VirtualTable
 from wizard import report_flow
 from wizard.checklist import STEPS_BY_ID, Checklist, Status
 from wizard.credreport.table import UserRow
@@ -67,7 +67,7 @@ class ReportScreen(StepScreen):
             yield Static("Users", classes="section")
             yield Input(id="filter", placeholder=f"filter by user name or flag ({FLAGS_HELP})")
             yield Static("", id="filter-count")
-            yield FixedTable(USER_COLUMNS, id="users")
+            yield VirtualTable(USER_COLUMNS, id="users")
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -241,6 +241,6 @@ class ReportScreen(StepScreen):
         self._filter_timer = None
         term = term.strip().lower()
         rows = [c for r, c in zip(self._rows, self._cells) if _matches(r, term)] if term else self._cells
-        self.query_one("#users", FixedTable).set_rows(rows)
+        self.query_one("#users", VirtualTable).set_rows(rows)
         self.query_one("#filter-count", Static).update(Text(
             f"{len(rows)} of {len(self._rows)} rows (root first)" + (f" matching '{term}'" if term else "")))

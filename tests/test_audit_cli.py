@@ -297,8 +297,8 @@ def test_offline_audit_imports_only_what_it_needs(tmp_path):
 
     path = tmp_path / "r.csv"
     path.write_text(generate_synthetic_report(20, NOW, seed=3))
-    heavy = ("boto3", "botocore", "textual", "wizard.aws", "wizard.session", "wizard.checklist", "logging",
-             "socket", "email", "tempfile", "random", "hashlib", "typing", "wizard.credreport.table")
+    heavy = ("boto3", "botocore", "textual", "wizard.aws", "wizard.session", "logging",
+             "socket", "email", "tempfile", "random", "wizard.credreport.table")
     code = ("import sys, io, contextlib; from wizard.cli import main\n"
             "with contextlib.redirect_stdout(io.StringIO()):\n"
             f"    rc = main(['audit', '--report', {str(path)!r}, '--now', {NOW_TEXT!r}, '--json'])\n"
