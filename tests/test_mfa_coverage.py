@@ -38,15 +38,15 @@ def test_one_enrolment_is_not_done_while_others_lack_mfa(iam, aws):  # noqa: F81
     seed_users(iam)
     add_console_user(iam, "amy-console")
     serial = give_mfa(iam, "zed-console")
-    status, evidence, note = mfa_coverage.outcome(
-        mfa_coverage.read_coverage(aws), {}, {"user": "zed-console", "serial": serial})
+    evidence = mfa_coverage.with_enrolment({}, {"user": "zed-console", "serial": serial})
+    status, evidence, note = mfa_coverage.outcome(mfa_coverage.read_coverage(aws), evidence)
     assert status == Status.PENDING
     assert evidence["remaining"] == ["amy-console"] and evidence["serial"] == serial
     assert "amy-console" in note
 
     serial2 = give_mfa(iam, "amy-console")
-    status, evidence, note = mfa_coverage.outcome(
-        mfa_coverage.read_coverage(aws), evidence, {"user": "amy-console", "serial": serial2})
+    evidence = mfa_coverage.with_enrolment(evidence, {"user": "amy-console", "serial": serial2})
+    status, evidence, note = mfa_coverage.outcome(mfa_coverage.read_coverage(aws), evidence)
     assert status == Status.DONE and evidence["console_users_without_mfa"] == []
     assert [e["user"] for e in evidence["enrolled"]] == ["zed-console", "amy-console"]
     assert "no console user without MFA" in note

@@ -101,18 +101,6 @@ def candidate_users(aws: AwsAccess, analysis: Mapping[str, Any] | None = None) -
     return sorted(users, key=lambda c: (c.has_mfa, not c.console, c.name.lower()))
 
 
-@dataclass(frozen=True)
-class MfaChoices:
-    """What the MFA step offers: the users to choose from, and unassigned devices."""
-
-    candidates: list[Candidate]
-    orphans: list[str]
-
-
-def load_choices(aws: AwsAccess, analysis: Mapping[str, Any] | None = None) -> MfaChoices:
-    return MfaChoices(candidate_users(aws, analysis), find_orphans(aws))
-
-
 # --- The first administrator ---------------------------------------------------------------
 
 

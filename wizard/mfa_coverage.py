@@ -16,11 +16,10 @@ from typing import Any
 
 from wizard.aws import AwsAccess
 from wizard.checklist import Status, iso, utcnow
-from wizard.errors import InputError
-from wizard.mfa import Candidate, candidate_users
+from wizard.mfa import Candidate, candidate_users, find_orphans
+from wizard.rootchecks import validate_reason
 
 SOURCE = "iam:ListUsers, iam:GetLoginProfile, iam:ListMFADevices"
-REASON_MAX = 500
 
 
 @dataclass(frozen=True)
@@ -81,14 +80,30 @@ def skipped_of(evidence: Mapping[str, Any]) -> dict[str, str]:
 
 
 def skip(evidence: Mapping[str, Any], user: str, reason: str) -> dict[str, str]:
-    """The skip reasons with ``user`` skipped for ``reason``. An empty reason raises
-    InputError(field="skip-reason") and changes nothing."""
-    text = " ".join(reason.split())
-    if not text:
-        raise InputError(f"Say why {user} is skipped.", field="skip-reason")
-    if len(text) > REASON_MAX:
-        raise InputError(f"A reason has at most {REASON_MAX} characters.", field="skip-reason")
-    return {**skipped_of(evidence), user: text}
+    """The skip reasons with ``user`` skipped for ``reason``. A missing or unusable reason
+    raises InputError(field="skip-reason") and changes nothing."""
+    return {**skipped_of(evidence), user: validate_reason(reason, field="skip-reason")}
+
+
+@dataclass(frozen=True)
+class MfaChoices:
+    """What the MFA step offers: the users as AWS shows them now, and unassigned devices."""
+
+    coverage: Coverage
+    orphans: list[str]
+
+
+def load_choices(aws: AwsAccess, skipped: Mapping[str, str] | None = None) -> MfaChoices:
+    """Blocking: the live read of the users (read_coverage) and the unassigned devices."""
+    return MfaChoices(read_coverage(aws, skipped), find_orphans(aws))
+
+
+def with_enrolment(evidence: Mapping[str, Any], enrolled: Mapping[str, Any],
+                   now: datetime | None = None) -> dict[str, Any]:
+    """The step's evidence with an enrolment just completed (user, serial, …) appended to
+    ``enrolled`` (in order) and kept as the latest ``user`` / ``serial``."""
+    enrolments = [*_enrolments(evidence), {**enrolled, "at": iso(now or utcnow())}]
+    return {**evidence, "enrolled": enrolments, "user": enrolled["user"], "serial": enrolled["serial"]}
 
 
 def _enrolments(evidence: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -101,14 +116,10 @@ def _enrolments(evidence: Mapping[str, Any]) -> list[dict[str, Any]]:
     return []
 
 
-def outcome(cov: Coverage, previous: Mapping[str, Any],
-            enrolled: Mapping[str, Any] | None = None) -> tuple[Status, dict[str, Any], str]:
+def outcome(cov: Coverage, previous: Mapping[str, Any]) -> tuple[Status, dict[str, Any], str]:
     """(status, evidence, note) of the step from a fresh ``cov``. ``previous`` is the step's
-    evidence so far; ``enrolled`` the evidence of an enrolment just completed (user,
-    serial). The last enrolment stays as ``user`` / ``serial``."""
+    evidence so far (its enrolments are kept; the last stays as ``user`` / ``serial``)."""
     enrolments = _enrolments(previous)
-    if enrolled is not None:
-        enrolments.append({"user": enrolled["user"], "serial": enrolled["serial"], "at": cov.read_at})
     evidence: dict[str, Any] = {
         "console_users": len(cov.console_users),
         "console_users_without_mfa": cov.without_mfa,
