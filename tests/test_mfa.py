@@ -79,15 +79,6 @@ def test_candidates_console_users_without_mfa_first(iam, aws):
     assert users[2].has_mfa
 
 
-def test_candidates_from_report_analysis_make_no_per_user_calls(iam, aws):
-    seed_users(iam)
-    analysis = {"console_users": ["zed-console", "carol-mfa"], "users_with_mfa": ["carol-mfa"]}
-    aws.calls.clear()
-    users = mfa.candidate_users(aws, analysis)
-    assert [u.name for u in users] == ["zed-console", "bob-keys", "carol-mfa"]
-    assert aws.calls == ["iam:ListUsers"]
-
-
 def test_admin_plan_executes_each_action_then_is_empty(iam, aws, admin_policy):
     plan = mfa.plan_admin_user(aws, "admin")
     assert [a.kind for a in plan] == ["create_user", "create_group", "attach_policy", "add_member"]

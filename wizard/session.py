@@ -163,6 +163,17 @@ class SessionLock:
             self._fd = None
 
 
+def _take(lock: SessionLock, path: Path) -> bool:
+    """Acquire ``lock`` (False when another process holds it), then remove the temp files
+    of ``path``: holding the lock, any of ours is what a killed write left behind."""
+    if not lock.acquire():
+        return False
+    for stale in path.parent.glob(f".{path.name}.*.tmp"):
+        if stale.is_file() and not stale.is_symlink():
+            stale.unlink()
+    return True
+
+
 class SessionStore:
     """Loads and saves one account's checklist."""
 
@@ -183,13 +194,7 @@ class SessionStore:
     def lock(self) -> bool:
         """Take the account's lock; False when another running wizard holds it."""
         self.prepare()
-        if not self._lock.acquire():
-            return False
-        # Holding the lock, any temp file of ours is what a killed write left behind.
-        for stale in self.folder.glob(f".{SESSION_FILE}.*.tmp"):
-            if stale.is_file() and not stale.is_symlink():
-                stale.unlink()
-        return True
+        return _take(self._lock, self.path)
 
     def unlock(self) -> None:
         self._lock.release()
@@ -248,12 +253,7 @@ class SandboxStore:
     def lock(self) -> bool:
         """Take the sandbox's lock; False when another running rootwizard holds it."""
         self.sessions.prepare()
-        if not self._lock.acquire():
-            return False
-        for stale in self.folder.glob(f".{self.FILE}.*.tmp"):
-            if stale.is_file() and not stale.is_symlink():
-                stale.unlink()
-        return True
+        return _take(self._lock, self.path)
 
     def unlock(self) -> None:
         self._lock.release()
