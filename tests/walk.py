@@ -32,7 +32,8 @@ def two_codes(seed: str) -> tuple[str, str]:
 
 async def walk(app, pilot, export_path) -> dict[str, Any]:
     """Connect, report, policy, every root step (simulating the console actions), an IAM
-    user's MFA enrolment (the other console users without MFA skipped) and the export. Returns the secrets the operator handled."""
+    user's MFA enrolment (the other console users without MFA skipped) and the export.
+    Returns the secrets the operator handled."""
     secrets: dict[str, str] = {}
     await settle(app, pilot)  # connect
     await goto(app, pilot, "credential_report")

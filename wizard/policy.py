@@ -400,9 +400,9 @@ def _earlier_applies(previous: StepRecord | None) -> tuple[bool, Any, list[dict[
     """From the step's record in this session: (an earlier apply exists, the policy as
     first read, the applies so far in order). A record written before ``applies`` existed
     holds one apply: its ``after``, at the record's time."""
-    ev = previous.evidence if previous is not None else {}
-    if "before" not in ev:
+    if previous is None or "before" not in previous.evidence:
         return False, None, []
+    ev = previous.evidence
     applies = ev.get("applies")
     if not isinstance(applies, list):
         applies = [{"at": previous.changed_at, "policy": ev.get("after")}] if "after" in ev else []

@@ -47,16 +47,24 @@ def _t(dt: datetime | None) -> str | None:
     return (dt if dt.tzinfo else dt.replace(tzinfo=UTC)).astimezone(UTC).isoformat()
 
 
-def _aware(text: str | None) -> datetime | None:
-    if text is None:
-        return None
+def _at(text: str) -> datetime:
+    """A saved time (ISO 8601) as an aware UTC datetime; TypeError/ValueError when absent
+    or malformed (restore() reports the damaged entry)."""
     dt = datetime.fromisoformat(text)
     return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
+def _aware(text: str | None) -> datetime | None:
+    return None if text is None else _at(text)
+
+
+def _moto_at(text: str) -> datetime:
+    """A saved time as moto keeps it: naive UTC."""
+    return _at(text).astimezone(UTC).replace(tzinfo=None)
+
+
 def _naive(text: str | None) -> datetime | None:
-    dt = _aware(text)
-    return None if dt is None else dt.astimezone(UTC).replace(tzinfo=None)
+    return None if text is None else _moto_at(text)
 
 
 # ---- taking the state --------------------------------------------------------------------
@@ -192,17 +200,17 @@ def _restore(sandbox: Sandbox, doc: dict[str, Any]) -> None:
             backend.put_group_policy(g["name"], name, document)
     for u in doc["users"]:
         user = backend.create_user(REGION, u["name"], u["path"])
-        user.create_date = _naive(u["created"])
+        user.create_date = _moto_at(u["created"])
         if u["console"]:
             backend.create_login_profile(u["name"], secrets.token_urlsafe(24) + "!Aa1")
-            sandbox._passwords[u["name"]] = (user.password, _aware(u["password_changed"]))
+            sandbox._passwords[u["name"]] = (user.password or "", _at(u["password_changed"]))
         user.password_last_used = _naive(u["password_last_used"])
         for k in u["access_keys"]:
             key = backend.create_access_key(u["name"], status="Active" if k["active"] else "Inactive")
             _rekey(backend, key, k["id"])
-            key.create_date = _naive(k["created"])
+            key.create_date = _moto_at(k["created"])
             if k["last_used"]:
-                key.last_used = AccessKeyLastUsed(_naive(k["last_used"]), k["last_used_service"],
+                key.last_used = AccessKeyLastUsed(_moto_at(k["last_used"]), k["last_used_service"],
                                                   k["last_used_region"])
             if u["name"] == OPERATOR and k["active"] and not sandbox.access_key_id:
                 sandbox.access_key_id, sandbox.secret_access_key = key.access_key_id, key.secret_access_key
@@ -210,29 +218,29 @@ def _restore(sandbox: Sandbox, doc: dict[str, Any]) -> None:
             cert = backend.upload_signing_certificate(u["name"], c["body"])
             del user.signing_certificates[cert.id]
             cert.id, cert.status, cert.upload_date = c["id"], "Active" if c["active"] else "Inactive", \
-                _naive(c["uploaded"])
+                _moto_at(c["uploaded"])
             user.signing_certificates[cert.id] = cert
         for arn in u["managed_policies"]:
             backend.attach_user_policy(arn, u["name"])
         for name, document in u["inline_policies"].items():
             backend.put_user_policy(u["name"], name, document)
         for m in u["mfa_devices"]:  # hardware or virtual: the user's list of serials
-            device = MFADevice(m["serial"], "", "")
-            device.enable_date = _naive(m["enabled"])
-            user.mfa_devices[m["serial"]] = device
+            assigned = MFADevice(m["serial"], "", "")
+            assigned.enable_date = _moto_at(m["enabled"])
+            user.mfa_devices[m["serial"]] = assigned
     for g in doc["groups"]:
         for member in g["members"]:
             backend.add_user_to_group(g["name"], member)
     for d in doc["virtual_mfa_devices"]:
-        device = VirtualMfaDevice(sandbox.account_id, REGION, "/restored")  # a new seed, never the old
-        device.serial_number = d["serial"]
-        device.enable_date = _naive(d["enabled"])
+        virtual = VirtualMfaDevice(sandbox.account_id, REGION, "/restored")  # a new seed, never the old
+        virtual.serial_number = d["serial"]
+        virtual.enable_date = _naive(d["enabled"])
         if d["user"] is not None:
-            user = backend.get_user(d["user"])
-            device.user = user
-            device.user_attribute = {"Path": user.path, "UserName": user.name, "UserId": user.id,
-                                     "Arn": user.arn, "CreateDate": user.create_date}
-        backend.virtual_mfa_devices[d["serial"]] = device
+            owner = backend.get_user(d["user"])
+            virtual.user = owner
+            virtual.user_attribute = {"Path": owner.path, "UserName": owner.name, "UserId": owner.id,
+                                      "Arn": owner.arn, "CreateDate": owner.create_date}
+        backend.virtual_mfa_devices[d["serial"]] = virtual
     policy = doc["password_policy"]
     if policy is not None:
         backend.update_account_password_policy(
@@ -245,17 +253,17 @@ def _restore(sandbox: Sandbox, doc: dict[str, Any]) -> None:
         accounts.put_alternate_contact(kind, c["email_address"], c["name"], c["phone_number"], c["title"])
     r = doc["root"]
     sandbox._root = RootState(
-        created=_aware(r["created"]), mfa_enabled=bool(r["mfa_enabled"]),
+        created=_at(r["created"]), mfa_enabled=bool(r["mfa_enabled"]),
         password_present=bool(r["password_present"]), password_last_used=_aware(r["password_last_used"]),
         password_last_changed=_aware(r["password_last_changed"]),
-        access_keys=[AccessKeyInfo(k["id"], bool(k["active"]), _aware(k["created"]), _aware(k["last_used"]),
+        access_keys=[AccessKeyInfo(k["id"], bool(k["active"]), _at(k["created"]), _aware(k["last_used"]),
                                    k["last_used_region"], k["last_used_service"]) for k in r["access_keys"]])
     if sandbox._root.mfa_enabled:
         sandbox._assign_root_mfa(_aware(r["mfa_enabled_at"]) or sandbox.now())
     sandbox._contact = dict(doc["contact"])
     report = doc["credential_report"]
     if report is not None:
-        sandbox._report = (str(report["content"]), _aware(report["generated_time"]))
+        sandbox._report = (str(report["content"]), _at(report["generated_time"]))
     if not sandbox.access_key_id:
         raise ValueError(f"no active access key for the sandbox operator {OPERATOR}")
 
