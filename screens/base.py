@@ -16,7 +16,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Label, ListItem, ListView, Static
 from textual.worker import Worker, WorkerState
 
-from wizard.checklist import STATUS_LABELS, STEPS_BY_ID, Checklist, Status
+from wizard.checklist import STEPS_BY_ID, Checklist, Status, status_label
 from wizard.errors import UnexpectedError, WizardError
 from wizard.steps import SIMULATABLE, STEPS
 
@@ -170,7 +170,7 @@ class StepScreen(Screen):
             rec = cl.step(self.STEP_ID)
             extra = f" — {rec.reason or rec.error or rec.note}" if (rec.reason or rec.error) else ""
             self.query_one("#status-line", Static).update(
-                f"Status: {STATUS_LABELS[rec.status]}{extra}")
+                f"Status: {status_label(rec)}{extra}")
 
     # -- workers: the one place AWS failures are turned into messages --------------------------
     def run_aws(self, fn: Callable[..., T], *args: Any, then: Callable[[T], None],

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal
@@ -13,10 +14,14 @@ from textual.widgets import Button, Static
 from screens.base import ErrorHandler, StepScreen
 from screens.dialogs import Choice
 from wizard.aws import clock_warning
-from wizard.checklist import Status
+from wizard.checklist import STEPS_BY_ID, Status
 from wizard.context import Connection, OpenResult
 from wizard.errors import WizardError
 from wizard.verify import Seen
+
+
+def _titles(step_ids: tuple[str, ...]) -> str:
+    return ", ".join(STEPS_BY_ID[sid].title for sid in step_ids)
 
 
 class ConnectScreen(StepScreen):
@@ -31,6 +36,7 @@ class ConnectScreen(StepScreen):
                      f"region {s.region}" if s.region else "the configured region",
                      f"endpoint {s.endpoint_url}" if s.endpoint_url else ""]
         yield Static("Connecting with " + ", ".join(w for w in where if w) + " …", id="connect-info")
+        yield Static("", id="sandbox-state", classes="help hidden")
         yield Static("", id="identity")
         yield Static("", id="root-warning", classes="warning hidden")
         yield Static("", id="clock-warning", classes="warning hidden")
@@ -57,8 +63,13 @@ class ConnectScreen(StepScreen):
 
     def _connected(self, result: Connection) -> None:
         ident, skew = result.identity, result.clock_skew
+        sandbox = self.ctx.sandbox
         self.query_one("#connect-info", Static).update(
-            "Connected to the SANDBOX account (simulated, not AWS)." if self.ctx.demo else "Connected.")
+            "Connected to the SANDBOX account (simulated, not AWS)." if sandbox is not None else "Connected.")
+        if sandbox is not None and sandbox.notice:
+            note = self.query_one("#sandbox-state", Static)
+            note.update(Text(f"SANDBOX: {sandbox.notice}"))  # plain: it names files
+            note.remove_class("hidden")
         self.query_one("#identity", Static).update(
             f"Account ID:  {ident.account_id}\nCaller ARN:  {ident.arn}")
         if ident.is_root:
@@ -171,9 +182,9 @@ class ConnectScreen(StepScreen):
         if found is None:
             return
         msg = ("Resumed; every verified step was confirmed again in AWS." if not found.lost else
-               f"Resumed; AWS no longer shows the result of: {', '.join(found.lost)} (set back to pending).")
+               f"Resumed; AWS no longer shows the result of: {_titles(found.lost)} (set back to pending).")
         if found.unknown:
-            msg += f" Could not re-read (access denied or unsupported): {', '.join(found.unknown)}."
+            msg += f" Could not re-read (access denied or unsupported): {_titles(found.unknown)}."
         self.query_one("#connect-info", Static).update(msg)
 
     @on(Button.Pressed, "#continue")

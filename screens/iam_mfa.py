@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Mapping
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
@@ -15,17 +16,20 @@ from textual.widgets.option_list import Option
 from screens.base import ErrorHandler, StepScreen
 from screens.seed_view import SeedViewMixin, code_fields
 from screens.dialogs import Choice
+from screens.root_base import SkipDialog
 from screens.qr_widget import QrCode
-from wizard import mfa
+from wizard import mfa, mfa_coverage
 from wizard.checklist import Status
 from wizard.errors import AlreadyExistsError, InputError, WizardError
 from wizard.qr import qr_matrix
 from wizard.totp import SUBMIT_ADVICE, CodeRejected
 
 INTRO = (
-    "Give an IAM user a virtual MFA device (an authenticator app). Console users without "
-    "MFA are listed first. The wizard creates the device, shows its QR code, checks two "
-    "consecutive codes itself, then enables the device and confirms it with "
+    "Give IAM users a virtual MFA device (an authenticator app). Every console user without "
+    "MFA, as AWS shows it now, is listed first: enrol them one after another, or skip one "
+    "with a reason. The step is done when AWS shows no console user without MFA, or every "
+    "one left is skipped with a reason. The wizard creates the device, shows its QR code, "
+    "checks two consecutive codes itself, then enables the device and confirms it with "
     "iam:ListMFADevices. No user yet? Create the first administrator user (an 'Admins' "
     "group with AdministratorAccess): each action is shown and confirmed first."
 )
@@ -41,6 +45,7 @@ class IamMfaScreen(SeedViewMixin, StepScreen):
         self._holder = mfa.EnrollmentHolder()  # owns the device across worker threads
         self._orphans: list[str] = []
         self._admin: mfa.AdminSetup | None = None
+        self._acted = False  # an enrolment or a skip was saved: record the next read's outcome
 
     def compose_body(self) -> ComposeResult:
         with Vertical(id="orphans", classes="warning hidden"):
@@ -51,6 +56,7 @@ class IamMfaScreen(SeedViewMixin, StepScreen):
         with Vertical(id="choose"):
             yield Static(INTRO, classes="help")
             yield OptionList(id="users")
+            yield Static("Reading the console users and their MFA from AWS …", id="coverage")
             yield Label("IAM user")
             yield Input(id="user", placeholder="user name")
             yield Static("", id="user-error", classes="field-error")
@@ -59,6 +65,7 @@ class IamMfaScreen(SeedViewMixin, StepScreen):
             yield Static("", id="device-name-error", classes="field-error")
             with Horizontal(classes="buttons"):
                 yield Button("Create the MFA device", id="start", variant="primary")
+                yield Button("Skip this user…", id="skip")
                 yield Button("Create the first administrator user", id="create-admin")
         with Vertical(id="enrol", classes="hidden"):
             yield QrCode(id="qr")
@@ -100,14 +107,20 @@ class IamMfaScreen(SeedViewMixin, StepScreen):
             self._field_error(field)
 
     def _reload(self) -> None:
-        self.run_aws(mfa.load_choices, self.ctx.aws, self.ctx.analysis, then=self._loaded, group="load")
+        skipped = mfa_coverage.skipped_of(self.ctx.checklist.step(self.STEP_ID).evidence)
+        self.run_aws(mfa_coverage.load_choices, self.ctx.aws, skipped, then=self._loaded, group="load")
 
-    def _loaded(self, result: mfa.MfaChoices) -> None:
-        users, self._orphans = result.candidates, result.orphans
+    def _loaded(self, result: mfa_coverage.MfaChoices) -> None:
+        cov, self._orphans = result.coverage, result.orphans
+        users = cov.users
         options = self.query_one("#users", OptionList)
         options.clear_options()
-        options.add_options([Option(c.label, id=c.name) for c in users] or
+        options.add_options([Option(Text(c.label + (f"  skipped: {cov.skipped[c.name]}"
+                                                   if c.name in cov.skipped else "")), id=c.name)
+                             for c in users] or
                             [Option("(no IAM users yet: create the first administrator)", disabled=True)])
+        self.query_one("#coverage", Static).update(Text(cov.summary()))
+        self._judge(cov)
         user_input = self.query_one("#user", Input)
         if not user_input.value and users:
             user_input.value = users[0].name
@@ -309,11 +322,46 @@ class IamMfaScreen(SeedViewMixin, StepScreen):
                      write=True)
 
     def _completed(self, evidence: dict) -> None:
-        self.change(Status.DONE, evidence=evidence, source="aws")
+        # Saved at once: the enrolment is kept even if the screen goes before the read.
+        rec = self.ctx.checklist.step(self.STEP_ID)
+        self.change(rec.status, evidence=mfa_coverage.with_enrolment(rec.evidence, evidence),
+                    source="aws", note=rec.note)
         self._finish_enrolment()
-        self._say(f"Done: MFA device {evidence['serial']} is enabled for {evidence['user']} "
+        self._say(f"MFA device {evidence['serial']} is enabled for {evidence['user']} "
                   "(seen with iam:ListMFADevices). The secret key was dropped from memory.")
+        self._acted = True
         self._reload()
+
+    def _judge(self, cov: mfa_coverage.Coverage) -> None:
+        """Record the step as AWS shows it: after an enrolment or a skip, or when the
+        status AWS shows differs from the recorded one."""
+        rec = self.ctx.checklist.step(self.STEP_ID)
+        status, evidence, note = mfa_coverage.outcome(cov, rec.evidence)
+        acted, self._acted = self._acted, False
+        if (acted or status != rec.status) and not self.ctx.store.read_only:
+            self.change(status, evidence=evidence, source="aws", note=note)
+
+    @on(Button.Pressed, "#skip")
+    def _skip(self) -> None:
+        names = self._names()
+        if not names:
+            return
+        user = names[0]
+
+        def chosen(reason: str | None) -> None:
+            if reason is None:
+                return
+            rec = self.ctx.checklist.step(self.STEP_ID)
+            skipped = mfa_coverage.skip(rec.evidence, user, reason)
+            if self.change(rec.status, evidence={**rec.evidence, "skipped": skipped}, source="aws",
+                           note=rec.note):
+                self._say(f"{user} is skipped: {reason}")
+                self._acted = True
+                self._reload()
+
+        self.app.push_screen(SkipDialog(f"{user} without MFA", text=(
+            f"Say why {user} keeps console access without MFA for now. The step can close with "
+            "this reason; the completion record keeps it.")), chosen)
 
     @on(Button.Pressed, "#cancel")
     def _cancel(self) -> None:

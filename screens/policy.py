@@ -15,7 +15,7 @@ from textual.containers import Horizontal
 from textual.widgets import Button, Checkbox, Input, Label, Static
 
 from screens.base import ErrorHandler, StepScreen
-from wizard.checklist import Status
+from wizard.checklist import BELOW_CIS_LABEL, Status
 from wizard.errors import WizardError
 from wizard.policy import (
     EXPIRY_VIEWS,
@@ -30,6 +30,7 @@ from wizard.policy import (
     ReadBackMismatch,
     apply_policy,
     cis_compliance,
+    cis_failing,
     diff,
     parse_form,
     propose,
@@ -59,7 +60,8 @@ class PolicyScreen(StepScreen):
         super().__init__()
         self._current: Policy | None = None
         self._loaded = False
-        self._weak: list[str] = []
+        # What each confirmation checkbox was shown for: it covers exactly these.
+        self._confirming: dict[str, list[str]] = {"confirm-weakening": [], "confirm-below-cis": []}
 
     # -- layout ----------------------------------------------------------------------------
     def compose_body(self) -> ComposeResult:
@@ -88,6 +90,9 @@ class PolicyScreen(StepScreen):
         yield Static("", id="cis")
         yield Static("", id="weaker-note", classes="warning hidden")
         yield Checkbox("I confirm weakening the fields marked WEAKER", id="confirm-weakening",
+                       classes="hidden")
+        yield Static("", id="below-cis-note", classes="warning hidden")
+        yield Checkbox("I confirm applying a policy below the CIS baseline", id="confirm-below-cis",
                        classes="hidden")
         with Horizontal(classes="buttons"):
             yield Button("Apply and verify", id="apply", variant="primary", disabled=True)
@@ -118,7 +123,8 @@ class PolicyScreen(StepScreen):
                 widget.value = bool(value)
             else:
                 widget.value = str(value)
-        self.query_one("#confirm-weakening", Checkbox).value = False
+        for box_id in self._confirming:
+            self.query_one(f"#{box_id}", Checkbox).value = False
         self.query_one("#apply", Button).disabled = False
         self._refresh()
 
@@ -155,7 +161,7 @@ class PolicyScreen(StepScreen):
     @on(Input.Changed)
     @on(Checkbox.Changed)
     def _changed(self, event: Input.Changed | Checkbox.Changed) -> None:
-        if event.control.id != "confirm-weakening":
+        if event.control.id not in self._confirming:
             self._refresh()
 
     def _refresh(self) -> None:
@@ -170,6 +176,7 @@ class PolicyScreen(StepScreen):
             note.update("Fix the fields marked above to see the diff.")
             self.query_one("#diff", Static).update("")
             self._set_weak([])
+            self._set_below_cis([])
             self.query_one("#cis", Static).update("")
             return
         table = Table("Field", "Current", "Proposed", "Change", box=box.SIMPLE_HEAD, expand=True)
@@ -181,17 +188,30 @@ class PolicyScreen(StepScreen):
             f"{'✓' if ok else '✗'} {check} (current: {'met' if current_cis[check] else 'not met'})"
             for check, ok in cis_compliance(proposed)))
         self._set_weak(weakened_fields(self._current, proposed))
+        self._set_below_cis(cis_failing(proposed))
 
     def _set_weak(self, weak: list[str]) -> None:
-        confirm = self.query_one("#confirm-weakening", Checkbox)
-        if weak != self._weak:
-            confirm.value = False  # a confirmation covers exactly the fields it was given for
-        self._weak = weak
-        note = self.query_one("#weaker-note", Static)
-        note.update("Weaker than the current policy: " + ", ".join(FIELD[n].label for n in weak)
-                    + ". Applying needs your explicit confirmation below." if weak else "")
-        note.set_class(not weak, "hidden")
-        confirm.set_class(not weak, "hidden")
+        self._ask_confirmation("confirm-weakening", "#weaker-note", weak,
+                               "Weaker than the current policy: " + ", ".join(FIELD[n].label for n in weak)
+                               + ". Applying needs your explicit confirmation below.")
+
+    def _set_below_cis(self, failing: list[str]) -> None:
+        self._ask_confirmation("confirm-below-cis", "#below-cis-note", failing,
+                               "Below the CIS baseline: this policy fails " + "; ".join(failing)
+                               + ". Applying needs your explicit confirmation below.")
+
+    def _ask_confirmation(self, box_id: str, note_id: str, items: list[str], text: str) -> None:
+        confirm = self.query_one(f"#{box_id}", Checkbox)
+        if items != self._confirming[box_id]:
+            confirm.value = False  # a confirmation covers exactly what it was given for
+        self._confirming[box_id] = items
+        note = self.query_one(note_id, Static)
+        note.update(Text(text) if items else "")
+        note.set_class(not items, "hidden")
+        confirm.set_class(not items, "hidden")
+
+    def _confirmed(self, box_id: str) -> list[str]:
+        return self._confirming[box_id] if self.query_one(f"#{box_id}", Checkbox).value else []
 
     @on(Button.Pressed, "#expiry-lab")
     def _expiry_lab(self) -> None:
@@ -209,21 +229,30 @@ class PolicyScreen(StepScreen):
             self.show_error("Some fields need attention: see the messages under them. Nothing was changed.")
             return
         weak = weakened_fields(self._current, proposed)
-        confirmed = set(weak) if self.query_one("#confirm-weakening", Checkbox).value else set()
+        confirmed = set(self._confirmed("confirm-weakening"))
         if set(weak) - confirmed:
             self.show_error("The proposal is weaker than the current policy in: "
                             + ", ".join(FIELD[n].label for n in weak)
                             + ". Tick the confirmation to apply it anyway. Nothing was changed.")
             return
+        failing = cis_failing(proposed)
+        below_confirmed = set(self._confirmed("confirm-below-cis"))
+        if set(failing) - below_confirmed:
+            self.show_error("The proposal is below the CIS baseline: it fails " + "; ".join(failing)
+                            + ". Tick the confirmation to apply it anyway. Nothing was changed.")
+            return
         self.query_one("#apply", Button).disabled = True
         self.query_one("#result", Static).update("Applying (iam:UpdateAccountPasswordPolicy) …")
         self.run_aws(apply_policy, self.ctx.aws, proposed, self._current, confirmed,
+                     confirmed_below_cis=below_confirmed, previous=self.ctx.checklist.step(self.STEP_ID),
                      then=self._applied, write=True)
 
     def _applied(self, evidence: dict) -> None:
         self.change(Status.DONE, evidence=evidence, source="aws")
+        below = (f" It is {BELOW_CIS_LABEL}: it fails " + "; ".join(evidence["cis_failing"]) + "."
+                 if evidence["cis_failing"] else "")
         self.query_one("#result", Static).update(
-            "Applied and verified: the policy read back from AWS matches every field.")
+            "Applied and verified: the policy read back from AWS matches every field." + below)
         applied = Policy.from_api(evidence["after"])
         self._show(applied, applied)
 

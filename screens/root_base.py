@@ -42,15 +42,15 @@ class SkipDialog(ModalScreen[str | None]):
     DEFAULT_CSS = "SkipDialog { align: center middle; }"
     BINDINGS = [("escape", "cancel", "Cancel")]
 
-    def __init__(self, title: str) -> None:
+    def __init__(self, title: str, *, text: str = "Say why this step is skipped; the completion "
+                                                  "record keeps the reason.") -> None:
         super().__init__()
-        self._title = title
+        self._title, self._text = title, text
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
             yield plain(f"Skip: {self._title}", classes="title")
-            yield plain("Say why this step is skipped; the completion record keeps the reason.",
-                        id="dialog-text")
+            yield plain(self._text, id="dialog-text")
             yield Input(id="skip-reason", placeholder="reason (required)")
             yield field_error("skip-reason")
             with Horizontal(id="dialog-buttons"):

@@ -13,7 +13,7 @@ from textual.widgets import Button, DataTable, Input, Static
 
 from screens.base import StepScreen
 from wizard import record_flow
-from wizard.checklist import STATUS_LABELS, STEPS_BY_ID, utcnow
+from wizard.checklist import STEPS_BY_ID, status_label, utcnow
 from wizard.errors import WizardError
 from wizard.record import completion
 from wizard.residual import cis_shown
@@ -63,7 +63,7 @@ class SummaryScreen(StepScreen):
             rec = cl.step(sid)
             detail = rec.reason or rec.error or rec.note or ", ".join(
                 f"{k}={v}" for k, v in rec.evidence.items() if not isinstance(v, (dict, list)))
-            table.add_row(Text(STEPS_BY_ID[sid].title), Text(STATUS_LABELS[rec.status]),
+            table.add_row(Text(STEPS_BY_ID[sid].title), Text(status_label(rec)),
                           Text(rec.changed_at or ""), Text(detail[:80]), key=sid)
         stamp = utcnow().strftime("%Y%m%dT%H%M%SZ")
         self.query_one("#export-path", Input).value = str(

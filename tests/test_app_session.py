@@ -49,7 +49,9 @@ async def test_resume_flag_resumes_without_asking_and_reverifies(make_app, tmp_p
         assert not isinstance(app2.screen, Choice)
         rec = app2.ctx.checklist.step("root_mfa")
         assert rec.status == Status.PENDING and "no longer shows" in rec.error
-        assert "root_mfa" in str(app2.screen.query_one("#connect-info").render())
+        info = str(app2.screen.query_one("#connect-info").render())
+        assert "AWS no longer shows the result of: Root user MFA" in info  # the title, not the id
+        assert "root_mfa" not in info
 
 
 async def test_corrupt_session_is_moved_aside_never_overwritten(make_app, tmp_path):

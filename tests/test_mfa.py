@@ -4,7 +4,6 @@ cleanup of unassigned devices, and `rootwizard mfa enroll` on a (faked) terminal
 from __future__ import annotations
 
 import time
-from types import SimpleNamespace
 
 import boto3
 import pyotp
@@ -78,15 +77,6 @@ def test_candidates_console_users_without_mfa_first(iam, aws):
     assert [u.name for u in users] == ["zed-console", "bob-keys", "carol-mfa"]
     assert users[0].console and not users[0].has_mfa and "NO MFA" in users[0].label
     assert users[2].has_mfa
-
-
-def test_candidates_from_report_analysis_make_no_per_user_calls(iam, aws):
-    seed_users(iam)
-    analysis = SimpleNamespace(console_users=("zed-console", "carol-mfa"), users_with_mfa=("carol-mfa",))
-    aws.calls.clear()
-    users = mfa.candidate_users(aws, analysis)
-    assert [u.name for u in users] == ["zed-console", "bob-keys", "carol-mfa"]
-    assert aws.calls == ["iam:ListUsers"]
 
 
 def test_admin_plan_executes_each_action_then_is_empty(iam, aws, admin_policy):

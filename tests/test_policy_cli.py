@@ -1,6 +1,7 @@
 """The password policy flow (read, apply, read back) and `rootwizard password-policy`,
 against the moto server. AccessDenied comes from moto's own IAM policy enforcement."""
 
+import dataclasses
 import io
 import json
 
@@ -17,6 +18,7 @@ from wizard.policy import (
     Policy,
     ReadBackMismatch,
     apply_policy,
+    cis_failing,
     propose,
     read_policy,
 )
@@ -253,3 +255,69 @@ def test_cli_json_asks_after_showing_the_review_on_stderr(capsys, tmp_path, moto
     code, out, err = run(capsys, tmp_path, "--apply", "--json")
     assert code == 0 and json.loads(out)["read_back_matches"] is True
     assert err.index("Minimum password length") < err.index("Apply this policy?")
+
+
+# -- below the CIS baseline (issue 15, item 1) ---------------------------------------------------
+
+SHORT = dataclasses.replace(BASELINE, minimum_password_length=8)
+
+
+def test_below_cis_is_refused_unless_confirmed_and_recorded(aws, moto_endpoint):
+    failing = cis_failing(SHORT)
+    assert len(failing) == 1 and "minimum password length of at least 14" in failing[0]
+    with pytest.raises(InputError) as exc:
+        apply_policy(aws, SHORT, None)
+    assert "Below the CIS baseline" in exc.value.message and failing[0] in exc.value.message
+    assert "iam:UpdateAccountPasswordPolicy" not in aws.calls
+    assert policy_in_aws(iam(moto_endpoint)) is None
+
+    evidence = apply_policy(aws, SHORT, None, confirmed_below_cis=failing)
+    assert evidence["cis_failing"] == failing
+    assert policy_in_aws(iam(moto_endpoint))["MinimumPasswordLength"] == 8
+    assert apply_policy(aws, BASELINE, SHORT)["cis_failing"] == []
+
+
+def test_before_is_the_first_read_and_applies_are_kept_in_order(aws, moto_endpoint):
+    seed(moto_endpoint, MinimumPasswordLength=8, RequireNumbers=True)
+    original = read_policy(aws)
+    rec = StepRecord("password_policy")
+    first = apply_policy(aws, SHORT, original, confirmed_below_cis=cis_failing(SHORT), previous=rec)
+    rec.evidence, rec.changed_at = first, "2026-11-30T10:00:00+00:00"
+    second = apply_policy(aws, BASELINE, read_policy(aws), previous=rec)
+    assert first["before"] == second["before"] == original.as_dict()
+    assert [a["policy"]["MinimumPasswordLength"] for a in second["applies"]] == [8, 14]
+    assert all(a["at"] for a in second["applies"])
+    assert second["after"] == BASELINE.as_dict() and second["cis_failing"] == []
+
+
+def test_evidence_of_an_earlier_version_keeps_its_before_and_apply(aws, moto_endpoint):
+    seed(moto_endpoint, **WEAK)
+    old = {"before": {"MinimumPasswordLength": 8}, "after": {"MinimumPasswordLength": 12},
+           "read_back_matches": True}
+    rec = StepRecord("password_policy", evidence=old, changed_at="2026-11-29T09:00:00+00:00")
+    evidence = apply_policy(aws, propose(read_policy(aws)), read_policy(aws), previous=rec)
+    assert evidence["before"] == {"MinimumPasswordLength": 8}
+    assert evidence["applies"][0] == {"at": "2026-11-29T09:00:00+00:00",
+                                      "policy": {"MinimumPasswordLength": 12}}
+    assert len(evidence["applies"]) == 2
+
+
+@pytest.fixture
+def proposes_short(monkeypatch):
+    """The command line proposes at least the baseline; make it propose a short policy."""
+    monkeypatch.setattr("wizard.policy_cli.propose", lambda current, age=None: SHORT)
+
+
+def test_cli_below_cis_is_named_asked_and_reported(capsys, tmp_path, moto_endpoint, monkeypatch,
+                                                    proposes_short):
+    monkeypatch.setattr("sys.stdin", Tty("n\n"))
+    code, out, err = run(capsys, tmp_path, "--apply")
+    assert code == 1 and "BELOW the CIS baseline" in out and "at least 14" in out
+    assert policy_in_aws(iam(moto_endpoint)) is None
+
+    code, out, err = run(capsys, tmp_path, "--apply", "--yes", "--json")
+    doc = json.loads(out)
+    assert code == 0 and doc["applied"] is True
+    assert len(doc["cis_failing"]) == 1 and "at least 14" in doc["cis_failing"][0]
+    assert "below the CIS baseline" in err
+    assert policy_in_aws(iam(moto_endpoint))["MinimumPasswordLength"] == 8

@@ -199,3 +199,16 @@ def test_export_to_an_impossible_name_is_a_clear_error(tmp_path, name):
     with pytest.raises(WizardError, match="Cannot write|not a usable file name"):
         write_export("{}", tmp_path / name)
     assert not [p for p in tmp_path.iterdir() if p.is_file()]
+
+
+def test_policy_below_cis_is_labelled_in_the_record():
+    cl = _cl()
+    cl.set_status("password_policy", Status.DONE, source="aws", evidence={
+        "after": {"MinimumPasswordLength": 8}, "cis_failing": ["CIS 1.7 (v5) / 2.8 (v7): minimum "
+                                                                "password length of at least 14"]})
+    rec = build_record(cl)
+    by_id = {s["id"]: s for s in rec["body"]["steps"]}
+    assert by_id["password_policy"]["status"] == "done"
+    assert by_id["password_policy"]["status_label"] == "done (verified), below the CIS baseline"
+    assert by_id["root_mfa"]["status_label"] == "done (verified)"
+    assert "| IAM password policy | done (verified), below the CIS baseline | aws |" in render(rec, "markdown")

@@ -118,7 +118,10 @@ async def test_full_flow_records_serial_and_leaves_no_seed_anywhere(make_app, us
             await type_codes(app, pilot, screen, *two_codes(seed))
             rec = app.ctx.checklist.step("iam_user_mfa")
             assert rec.status == Status.DONE and rec.evidence_source == "aws"
-            assert rec.evidence == {"user": "alice", "serial": serial, "verified_by": "iam:ListMFADevices"}
+            assert rec.evidence["user"] == "alice" and rec.evidence["serial"] == serial
+            assert rec.evidence["console_users_without_mfa"] == [] and rec.evidence["skipped"] == {}
+            assert [(e["user"], e["serial"], e["verified_by"]) for e in rec.evidence["enrolled"]] == \
+                [("alice", serial, "iam:ListMFADevices")]
             assert screen.query_one("#enrol").has_class("hidden") and screen.query_one("#qr").cells is None
             assert "is enabled for alice" in text_of(screen, "#result")
             assert screen._enrollment is None
@@ -374,3 +377,66 @@ async def test_a_cleanup_during_the_create_does_not_throw_the_enrolment_away(mak
         assert unassigned(iam) == [screen._enrollment.serial]  # the one being enrolled, held
         await press(app, pilot, screen, "#cancel")
         assert unassigned(iam) == []
+
+
+@pytest.fixture
+def sandbox():
+    from wizard.sandbox import start_sandbox
+
+    with start_sandbox() as sb:
+        yield sb
+
+
+async def test_done_only_when_no_console_user_is_left_without_mfa(make_app, sandbox):
+    """Issue 15 item 2, on the sandbox: every console user without MFA is listed from a
+    live read; one enrolment does not close the step; users are enrolled one after another
+    or skipped with a reason; done when none is left, saying how many were skipped."""
+    iam = sandbox.session().client("iam", endpoint_url=sandbox.endpoint_url)
+    missing = ["bob.martin", "dave.okafor", "grace.kim", "summer-intern"]
+    app = make_app(sandbox=sandbox)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_step(app, pilot)
+        options = screen.query_one("#users")
+        listed = [options.get_option_at_index(i).id for i in range(options.option_count)]
+        assert listed[:4] == missing
+        assert "AWS shows 4 console user(s) without MFA" in text_of(screen, "#coverage")
+
+        async def enrol(user):
+            screen.query_one("#user").value = user
+            await start(app, pilot, screen)
+            serial = f"arn:aws:iam::{sandbox.account_id}:mfa/{user}"
+            await type_codes(app, pilot, screen, *two_codes(seed_of(iam, serial)))
+            await settle(app, pilot)
+
+        async def skip(user, reason):
+            screen.query_one("#user").value = user
+            await press(app, pilot, screen, "#skip")
+            dialog = app.screen
+            dialog.query_one("#skip-reason").value = reason
+            dialog.query_one("#skip-confirm").press()
+            await settle(app, pilot)
+            return dialog
+
+        await enrol("bob.martin")
+        rec = app.ctx.checklist.step("iam_user_mfa")
+        assert rec.status == Status.PENDING
+        assert rec.evidence["remaining"] == missing[1:]
+        assert "Still to enrol or skip: dave.okafor, grace.kim, summer-intern" in text_of(screen, "#coverage")
+
+        dialog = await skip("dave.okafor", "   ")
+        assert app.screen is dialog and "Give a reason" in text_of(dialog, "#skip-reason-error")
+        dialog.query_one("#skip-cancel").press()
+        await settle(app, pilot)
+        await skip("dave.okafor", "leaves on Friday; console access ends then")
+        await enrol("grace.kim")
+        assert app.ctx.checklist.step("iam_user_mfa").status == Status.PENDING
+        await skip("summer-intern", "intern account, deleted next week")
+
+        rec = app.ctx.checklist.step("iam_user_mfa")
+        assert rec.status == Status.DONE
+        assert rec.evidence["skipped"] == {"dave.okafor": "leaves on Friday; console access ends then",
+                                           "summer-intern": "intern account, deleted next week"}
+        assert [e["user"] for e in rec.evidence["enrolled"]] == ["bob.martin", "grace.kim"]
+        assert text_of(screen, "#status-line").startswith(
+            "Status: done (verified), 2 console users skipped with a reason")
+        assert "skipped: intern account" in str(options.get_option("summer-intern").prompt)

@@ -189,3 +189,55 @@ async def test_read_back_mismatch_is_not_done(make_app, drops_reuse_prevention):
         rec = status(app)
         assert rec.status == Status.FAILED and rec.evidence["read_back_matches"] is False
         assert screen.query_one("#apply", Button).disabled is False
+
+
+async def test_below_cis_needs_confirmation_and_is_labelled(make_app, moto_endpoint):
+    """Issue 15 item 1: a policy below the CIS baseline is applied only when confirmed,
+    naming the failing check, and the step shows and records it as below the baseline.
+    A second apply keeps the policy first read as ``before``."""
+    seed(moto_endpoint, MinimumPasswordLength=10, RequireNumbers=True)
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_step(app, pilot)
+        assert screen.query_one("#confirm-below-cis").has_class("hidden")
+        await type_into(app, pilot, "MinimumPasswordLength", "10")
+        note = text_of(screen, "#below-cis-note")
+        assert "Below the CIS baseline" in note and "minimum password length of at least 14" in note
+        assert not screen.query_one("#confirm-below-cis").has_class("hidden")
+        await click(app, pilot, "#apply")
+        assert "below the CIS baseline" in text_of(screen, "#error")
+        assert status(app).status == Status.PENDING
+        assert "PasswordReusePrevention" not in policy_in_aws(iam(moto_endpoint))  # nothing sent
+
+        await click(app, pilot, "#confirm-below-cis")
+        await click(app, pilot, "#apply")
+        rec = status(app)
+        assert rec.status == Status.DONE
+        assert len(rec.evidence["cis_failing"]) == 1 and "at least 14" in rec.evidence["cis_failing"][0]
+        assert "below the CIS baseline" in text_of(screen, "#result")
+        assert text_of(screen, "#status-line") == "Status: done (verified), below the CIS baseline"
+        assert rec.evidence["before"]["MinimumPasswordLength"] == 10
+        assert rec.evidence["before"]["PasswordReusePrevention"] == 0
+
+        await type_into(app, pilot, "MinimumPasswordLength", "14")  # now meet the baseline
+        assert screen.query_one("#confirm-below-cis").has_class("hidden")
+        await click(app, pilot, "#apply")
+        rec = status(app)
+        assert rec.status == Status.DONE and rec.evidence["cis_failing"] == []
+        assert rec.evidence["before"]["PasswordReusePrevention"] == 0  # the first read, kept
+        assert [a["policy"]["MinimumPasswordLength"] for a in rec.evidence["applies"]] == [10, 14]
+        assert text_of(screen, "#status-line") == "Status: done (verified)"
+
+
+async def test_summary_shows_a_policy_below_cis(make_app, moto_endpoint):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_step(app, pilot)
+        app.ctx.checklist.set_status("password_policy", Status.DONE, source="aws",
+                                     evidence={"cis_failing": ["CIS 1.8 (v5) / 2.9 (v7): password "
+                                                               "reuse prevention of 24"]})
+        app.goto("summary")
+        await settle(app, pilot)
+        table = app.screen.query_one("#outcomes")
+        assert str(table.get_cell("password_policy", table.ordered_columns[1].key)) == \
+            "done (verified), below the CIS baseline"

@@ -112,6 +112,34 @@ async def test_report_from_the_sandbox(make_app, sandbox):
         assert opened == ["root_mfa"]
 
 
+async def test_a_report_generated_before_a_change_is_not_after(make_app, sandbox):
+    """Issue 15 item 5: within four hours AWS returns the report it already generated;
+    fetched after a change it shows the account before the change, so it is not kept as
+    the 'after' findings and the screen says so."""
+    app = make_app(sandbox=sandbox)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_step(app, pilot)
+        await pilot.click("#fetch")
+        await settle(app, pilot)
+        first = app.ctx.checklist.step(STEP).evidence
+        sandbox.simulate("root_mfa")
+        app.ctx.change("root_mfa", Status.DONE, evidence={"AccountMFAEnabled": 1}, source="aws")
+        await pilot.click("#fetch")
+        await settle(app, pilot)
+        cl = app.ctx.checklist
+        assert cl.step(STEP).evidence["generated_time"] == first["generated_time"]
+        assert cl.step(STEP).evidence["sha256"] == first["sha256"]
+        assert cl.findings_after is None
+        assert "generated before this session's last change" in text(screen, "#generated")
+
+        sandbox._epoch += sandbox_module.REPORT_REUSE  # four hours later AWS generates a new one
+        await pilot.click("#fetch")
+        await settle(app, pilot)
+        assert cl.step(STEP).evidence["generated_time"] > first["generated_time"]
+        assert cl.findings_after["root"]["mfa_active"] is True
+        assert "before this session's last change" not in text(screen, "#generated")
+
+
 async def test_second_download_is_after_and_view_survives_navigation(make_app, sandbox):
     app = make_app(sandbox=sandbox)
     async with app.run_test(size=(120, 40)) as pilot:

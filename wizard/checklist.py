@@ -36,6 +36,24 @@ STATUS_LABELS = {
     Status.FAILED: "failed",
     Status.RETIRED: "retired by AWS",
 }
+BELOW_CIS_LABEL = "below the CIS baseline"
+
+
+def status_label(rec: StepRecord) -> str:
+    """The outcome as shown in the summary and the record: the status's label, qualified
+    when the evidence says the verified result falls short: a password policy applied
+    below the CIS baseline (``evidence.cis_failing``), console users left without MFA
+    with the operator's reason (``evidence.skipped``, user -> reason)."""
+    label = STATUS_LABELS[rec.status]
+    if rec.status == Status.DONE and rec.evidence.get("cis_failing"):
+        label += f", {BELOW_CIS_LABEL}"
+    skipped = rec.evidence.get("skipped")
+    if rec.status == Status.DONE and isinstance(skipped, dict) and skipped:
+        n = len(skipped)
+        label += f", {n} console user{'s' if n != 1 else ''} skipped with a reason"
+    return label
+
+
 # Outcomes that close a step (the wizard moves on and counts it as handled).
 CLOSED = {Status.DONE, Status.CONFIRMED, Status.SKIPPED, Status.RETIRED}
 

@@ -58,7 +58,11 @@ def _common(p: argparse.ArgumentParser, sub: bool = True) -> None:
     g.add_argument("--profile", help="AWS profile to use (default: AWS_PROFILE or the default chain)", **kw)
     g.add_argument("--region", help="AWS region for the clients (default: the profile's, else us-east-1)", **kw)
     g.add_argument("--demo", action="store_true",
-                   help="use the built-in sandbox account (moto, in-process) instead of AWS", **kw)
+                   help="use the built-in sandbox account (moto, in-process) instead of AWS; its state "
+                        "is kept in the state folder and restored on the next --demo", **kw)
+    g.add_argument("--reset", action="store_true",
+                   help="with --demo: start a fresh sandbox account (the saved one and its session "
+                        "are set aside)", **kw)
     g.add_argument("--state-dir", metavar="DIR",
                    help="folder for sessions (default: ROOTWIZARD_STATE_DIR or the user state folder)", **kw)
     g.add_argument("--log-file", metavar="FILE",
@@ -171,7 +175,8 @@ class Runtime:
         if a.demo:  # subcommands: start it now (the TUI starts it in a worker instead)
             from wizard.sandbox import start_sandbox
 
-            self.sandbox = start_sandbox()
+            self.sandbox = start_sandbox(state_dir=self.state_dir, reset=a.reset)
+            print(f"rootwizard: SANDBOX: {self.sandbox.notice}", file=sys.stderr)
             return AwsAccess(self.sandbox.connection_settings())
         return AwsAccess(self.settings())
 
@@ -195,7 +200,8 @@ def cmd_tui(rt: Runtime) -> int:
         org_app.run()
         return org_app.return_code or EXIT_OK
     # With --demo the sandbox starts in the connect worker, after the first screen is drawn.
-    ctx = WizardContext(aws=AwsAccess(rt.settings()), state_dir=rt.state_dir, demo=a.demo)
+    ctx = WizardContext(aws=AwsAccess(rt.settings()), state_dir=rt.state_dir, demo=a.demo,
+                        reset=a.reset)
     app = RootWizardApp(ctx, resume=a.resume)
     result = app.run()
     if app.return_code:
@@ -249,6 +255,8 @@ def main(argv: list[str] | None = None) -> int:
     handler = _handler(command)
     if handler is None:
         parser.error(f"unknown command {command}")
+    if getattr(args, "reset", False) and not getattr(args, "demo", False):
+        return _fail("--reset starts a fresh sandbox: use it with --demo")
     rt = None
     try:
         rt = Runtime(args)

@@ -56,6 +56,7 @@ class WizardContext:
     state_dir: Path
     sandbox: Sandbox | None = None
     demo: bool = False            # run on the sandbox account (started by connect())
+    reset: bool = False           # with demo: a fresh sandbox, the saved one set aside
     identity: Identity | None = None
     checklist: Checklist | None = None
     store: SessionStore | None = None
@@ -74,7 +75,7 @@ class WizardContext:
         if self.demo and self.sandbox is None:
             from wizard.sandbox import start_sandbox
 
-            self.sandbox = start_sandbox()
+            self.sandbox = start_sandbox(state_dir=self.state_dir, reset=self.reset)
             self.aws.settings = self.sandbox.connection_settings(max_attempts=self.aws.settings.max_attempts)
         return self.aws.identity()
 

@@ -23,7 +23,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from wizard.aws import AwsAccess
 from wizard.errors import InputError, NotFoundError, WizardError
@@ -37,9 +37,6 @@ from wizard.totp import (
     normalize_code,
     validate_base32_secret,
 )
-
-if TYPE_CHECKING:
-    from wizard.credreport import Analysis
 
 log = logging.getLogger("rootwizard.mfa")
 
@@ -90,30 +87,14 @@ class Candidate:
         return f"{self.name}  ({access}, {'has MFA' if self.has_mfa else 'NO MFA'})"
 
 
-def candidate_users(aws: AwsAccess, analysis: Analysis | None = None) -> list[Candidate]:
+def candidate_users(aws: AwsAccess) -> list[Candidate]:
     """IAM users, console users without MFA first, then others without MFA, then users
-    that already have MFA (AWS allows up to eight devices per user). With a credential
-    report analysis of this run the facts come from it; otherwise from GetLoginProfile
-    and ListMFADevices per user."""
+    that already have MFA (AWS allows up to eight devices per user). Read live
+    (iam:ListUsers, then iam:GetLoginProfile and iam:ListMFADevices per user), never from
+    a credential report: AWS may hand out one up to four hours old."""
     names = [u["UserName"] for u in aws.list_users()]
-    if analysis is not None:
-        console, with_mfa = set(analysis.console_users), set(analysis.users_with_mfa)
-        users = [Candidate(n, n in console, n in with_mfa) for n in names]
-    else:
-        users = [Candidate(n, aws.has_login_profile(n), bool(aws.list_mfa_devices(n))) for n in names]
+    users = [Candidate(n, aws.has_login_profile(n), bool(aws.list_mfa_devices(n))) for n in names]
     return sorted(users, key=lambda c: (c.has_mfa, not c.console, c.name.lower()))
-
-
-@dataclass(frozen=True)
-class MfaChoices:
-    """What the MFA step offers: the users to choose from, and unassigned devices."""
-
-    candidates: list[Candidate]
-    orphans: list[str]
-
-
-def load_choices(aws: AwsAccess, analysis: Analysis | None = None) -> MfaChoices:
-    return MfaChoices(candidate_users(aws, analysis), find_orphans(aws))
 
 
 # --- The first administrator ---------------------------------------------------------------

@@ -19,12 +19,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, overload
 
+from wizard.checklist import iso, utcnow
 from wizard.errors import FormError, InputError, WizardError
 
 if TYPE_CHECKING:
     from collections.abc import Collection
 
     from wizard.aws import AwsAccess
+    from wizard.checklist import StepRecord
 
 NO_POLICY_TEXT = (
     "No password policy: AWS applies its default, at least 8 characters and three of four "
@@ -359,6 +361,12 @@ def cis_compliance(policy: Policy | None) -> list[tuple[str, bool]]:
     ]
 
 
+def cis_failing(policy: Policy | None) -> list[str]:
+    """The CIS checks ``policy`` fails, in cis_compliance order. Applying a policy that
+    fails any needs the operator's explicit confirmation, like a weakening."""
+    return [check for check, ok in cis_compliance(policy) if not ok]
+
+
 # -- flow: read, apply and verify through AWS (wizard.aws makes the calls) -------------------
 
 APPLY_SOURCE = "iam:UpdateAccountPasswordPolicy, read back with iam:GetAccountPasswordPolicy"
@@ -388,16 +396,37 @@ def _read_back(actual_api: Mapping[str, Any] | None) -> dict[str, Any] | None:
     return {spec.name: _api_value(spec, actual_api) for spec in FIELDS}
 
 
+def _earlier_applies(previous: StepRecord | None) -> tuple[bool, Any, list[dict[str, Any]]]:
+    """From the step's record in this session: (an earlier apply exists, the policy as
+    first read, the applies so far in order). A record written before ``applies`` existed
+    holds one apply: its ``after``, at the record's time."""
+    if previous is None or "before" not in previous.evidence:
+        return False, None, []
+    ev = previous.evidence
+    applies = ev.get("applies")
+    if not isinstance(applies, list):
+        applies = [{"at": previous.changed_at, "policy": ev.get("after")}] if "after" in ev else []
+    return True, ev["before"], list(applies)
+
+
 def apply_policy(aws: AwsAccess, proposed: Policy, current: Policy | None,
-                 confirmed_weakening: Collection[str] = ()) -> dict[str, Any]:
+                 confirmed_weakening: Collection[str] = (), *,
+                 confirmed_below_cis: Collection[str] = (),
+                 previous: StepRecord | None = None) -> dict[str, Any]:
     """Replace the account's policy with ``proposed`` and verify it by reading it back.
 
     Refuses (InputError, nothing sent) when a field is weaker than ``current`` without
-    its name in ``confirmed_weakening``, and (WizardError) when the policy in AWS no
-    longer equals ``current``: the diff the operator approved would be stale. The update
-    sends every field (the call replaces the whole policy). Returns the evidence
-    {"before", "after", "read_back_matches": True, "weakened_confirmed", "source"};
-    raises ReadBackMismatch when the read-back differs."""
+    its name in ``confirmed_weakening``, or when ``proposed`` fails a CIS check not in
+    ``confirmed_below_cis``; and (WizardError) when the policy in AWS no longer equals
+    ``current``: the diff the operator approved would be stale. The update sends every
+    field (the call replaces the whole policy).
+
+    ``previous`` is the step's record in this session. Returns the evidence {"before",
+    "after", "read_back_matches": True, "weakened_confirmed", "cis_failing", "applies",
+    "source"}: ``before`` is the policy as first read in the session (kept from
+    ``previous`` once an apply happened, never overwritten); ``applies`` lists every
+    apply in order as {"at", "policy"} (the policy read back). Raises ReadBackMismatch
+    (with the same evidence) when the read-back differs."""
     weak = weakened_fields(current, proposed)
     unconfirmed = [name for name in weak if name not in confirmed_weakening]
     if unconfirmed:
@@ -405,17 +434,28 @@ def apply_policy(aws: AwsAccess, proposed: Policy, current: Policy | None,
             "Weaker than the current policy and not confirmed: "
             + ", ".join(FIELD[name].label for name in unconfirmed) + ". Nothing was changed.",
             field=unconfirmed[0], hint="Confirm the weakening explicitly, or keep the current value.")
+    failing = cis_failing(proposed)
+    below = [check for check in failing if check not in confirmed_below_cis]
+    if below:
+        raise InputError(
+            "Below the CIS baseline and not confirmed: " + "; ".join(below) + ". Nothing was changed.",
+            field="cis", hint="Confirm applying a policy below the CIS baseline explicitly, "
+                              "or meet the checks.")
     if read_policy(aws) != current:
         raise WizardError("The password policy in AWS changed since it was read. Nothing was changed.",
                           hint="Reload the current policy, review the diff and apply again.")
+    earlier, first_read, applies = _earlier_applies(previous)
     aws.update_password_policy(proposed.to_api_params())
     actual = aws.get_password_policy()
     mismatches = readback_mismatches(proposed, actual)
+    after = _read_back(actual)
     evidence = {
-        "before": None if current is None else current.as_dict(),
-        "after": _read_back(actual),
+        "before": first_read if earlier else (None if current is None else current.as_dict()),
+        "after": after,
         "read_back_matches": not mismatches,
         "weakened_confirmed": weak,
+        "cis_failing": failing,
+        "applies": [*applies, {"at": iso(utcnow()), "policy": after}],
         "source": APPLY_SOURCE,
     }
     if mismatches:

@@ -13,6 +13,7 @@ import sys
 from dataclasses import asdict
 from typing import Any, TextIO
 
+from wizard.checklist import BELOW_CIS_LABEL
 from wizard.policy import (
     EXPIRY_VIEWS,
     FIELD,
@@ -24,6 +25,7 @@ from wizard.policy import (
     ReadBackMismatch,
     apply_policy,
     cis_compliance,
+    cis_failing,
     diff,
     propose,
     read_policy,
@@ -58,6 +60,10 @@ def render_text(current: Policy | None, proposed: Policy, weak: list[str]) -> li
     if weak:
         labels = ", ".join(FIELD[name].label for name in weak)
         lines += ["", f"WEAKER than the current policy: {labels} (chosen with --max-password-age)."]
+    failing = cis_failing(proposed)
+    if failing:
+        lines += ["", f"BELOW the CIS baseline: this policy fails {'; '.join(failing)}. "
+                      "Applying it needs your confirmation (or --yes)."]
     return lines
 
 
@@ -82,6 +88,7 @@ def cli_password_policy(rt: Any) -> int:
         "diff": [asdict(row) for row in diff(current, proposed)],
         "weakened": weak,
         "cis": [{"check": text, "ok": ok} for text, ok in cis_compliance(proposed)],
+        "cis_failing": cis_failing(proposed),
         "applied": False,
         "read_back_matches": None,
     }
@@ -102,8 +109,11 @@ def cli_password_policy(rt: Any) -> int:
 
 def _apply(args: Any, aws: Any, current: Policy | None, proposed: Policy,
            result: dict[str, Any], *, info: TextIO, review: str) -> int:
-    """Ask (unless --yes, after showing ``review`` if not shown yet), apply, read back."""
+    """Ask (unless --yes, after showing ``review`` if not shown yet), apply, read back.
+    The answer (or --yes) also confirms the CIS checks the policy fails, which the
+    review names."""
     err = sys.stderr
+    failing = cis_failing(proposed)
     if not args.yes:
         if not sys.stdin.isatty():
             print("rootwizard: not applied: no terminal to ask for confirmation; "
@@ -117,11 +127,12 @@ def _apply(args: Any, aws: Any, current: Policy | None, proposed: Policy,
     # An explicit --max-password-age is the operator's confirmation for that field only.
     confirmed = {"MaxPasswordAge"} if args.max_password_age is not None else set()
     try:
-        apply_policy(aws, proposed, current, confirmed)
+        apply_policy(aws, proposed, current, confirmed, confirmed_below_cis=failing)
     except ReadBackMismatch as exc:
         result.update(applied=True, read_back_matches=False)
         print(f"rootwizard: {exc}", file=err)
         return EXIT_REFUSED
     result.update(applied=True, read_back_matches=True)
-    print("Applied: the policy read back from AWS matches every field.", file=info)
+    below = f" It is {BELOW_CIS_LABEL}: it fails {'; '.join(failing)}." if failing else ""
+    print("Applied: the policy read back from AWS matches every field." + below, file=info)
     return EXIT_OK

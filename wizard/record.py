@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from wizard import __version__
-from wizard.checklist import STATUS_LABELS, STEPS_BY_ID, Checklist, iso, utcnow
+from wizard.checklist import STEPS_BY_ID, Checklist, iso, status_label, utcnow
 from wizard.errors import InputError, WizardError
 
 RECORD_VERSION = 2
@@ -106,7 +106,7 @@ def _step_entry(cl: Checklist, sid: str) -> dict[str, Any]:
         "id": sid,
         "title": STEPS_BY_ID[sid].title,
         "status": rec.status.value,
-        "status_label": STATUS_LABELS[rec.status],
+        "status_label": status_label(rec),
         "verified_by": rec.evidence_source,
         "changed_at": rec.changed_at,
         "changed_by": rec.changed_by,

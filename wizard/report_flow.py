@@ -42,6 +42,11 @@ FRESHNESS_NOTE = (
     "later steps verify through direct API reads where one exists.")
 
 
+STALE_NOTE = (
+    "This report was generated before this session's last change ({changed}): it shows the "
+    "account as it was before that change, so it is not kept as the 'after' findings.")
+
+
 @dataclass
 class ReportResult:
     """One analysed report and everything shown or kept about it. ``sha256`` and the
@@ -184,18 +189,43 @@ def session_findings(result: ReportResult) -> dict[str, Any]:
     return result.kept
 
 
+# Steps whose changes a credential report cannot be evidence of (they read, not change).
+_NOT_CHANGES = {"connect", "credential_report", "summary"}
+
+
+def last_change(checklist: Checklist) -> str | None:
+    """When a step of this session last changed (ISO 8601 UTC), or None."""
+    times = [rec.changed_at for sid, rec in checklist.steps.items()
+             if sid not in _NOT_CHANGES and rec.changed_at]
+    return max(times) if times else None
+
+
+def predates_changes(checklist: Checklist, result: ReportResult) -> str | None:
+    """The time of the session's last change when ``result`` was generated before it (or
+    its generation time is unknown), else None. AWS hands out the same report for four
+    hours, so such a report shows the account as it was before that change."""
+    changed = last_change(checklist)
+    if changed is None:
+        return None
+    if result.generated_time is None or result.generated_time < datetime.fromisoformat(changed):
+        return changed
+    return None
+
+
 def store_findings(checklist: Checklist, result: ReportResult) -> str | None:
     """Keep the findings in the checklist: the first report is "before", later reports
-    downloaded from AWS are "after". A file (its date unknown, maybe old) only ever
-    fills an empty "before". The same report handed back again (AWS does so for four
-    hours) fills nothing: it was generated before the changes since. Returns which slot
+    downloaded from AWS are "after", but only when generated after the session's last
+    change (never present a report generated before a change as evidence of it). A file
+    (its date unknown, maybe old) only ever fills an empty "before". The same report handed
+    back again (AWS does so for four hours) fills nothing. Returns which slot
     was set, or None."""
     kept = session_findings(result)
     if checklist.findings_before is None:
         checklist.findings_before = kept
         return "before"
     known = {f.get("sha256") for f in (checklist.findings_before, checklist.findings_after) if f}
-    if result.source == SOURCE_AWS and result.sha256 not in known:
+    if (result.source == SOURCE_AWS and result.sha256 not in known
+            and predates_changes(checklist, result) is None):
         checklist.findings_after = kept
         return "after"
     return None

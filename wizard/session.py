@@ -86,6 +86,20 @@ def atomic_write(target: Path, data: bytes, *, overwrite: bool = True) -> None:
     _fsync_dir(target.parent)
 
 
+def _move_aside(path: Path, label: str) -> Path:
+    """Rename ``path`` to ``<name>.<label>-<UTC stamp>[-n]`` in its folder (kept, never
+    deleted) and return the new path."""
+    stamp = utcnow().strftime("%Y%m%dT%H%M%SZ")
+    dest = path.with_name(f"{path.name}.{label}-{stamp}")
+    n = 1
+    while dest.exists():
+        n += 1
+        dest = path.with_name(f"{path.name}.{label}-{stamp}-{n}")
+    os.rename(path, dest)
+    _fsync_dir(path.parent)
+    return dest
+
+
 def read_private(path: Path) -> bytes:
     fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
     with os.fdopen(fd, "rb") as f:
@@ -123,8 +137,8 @@ class SessionLock:
     """An advisory lock (fcntl.flock) on the account folder: held while the wizard runs,
     released by the kernel when the process dies, however it dies."""
 
-    def __init__(self, folder: Path) -> None:
-        self.path = folder / LOCK_FILE
+    def __init__(self, folder: Path, name: str = LOCK_FILE) -> None:
+        self.path = folder / name
         self._fd: int | None = None
 
     def acquire(self) -> bool:
@@ -149,6 +163,17 @@ class SessionLock:
             self._fd = None
 
 
+def _take(lock: SessionLock, path: Path) -> bool:
+    """Acquire ``lock`` (False when another process holds it), then remove the temp files
+    of ``path``: holding the lock, any of ours is what a killed write left behind."""
+    if not lock.acquire():
+        return False
+    for stale in path.parent.glob(f".{path.name}.*.tmp"):
+        if stale.is_file() and not stale.is_symlink():
+            stale.unlink()
+    return True
+
+
 class SessionStore:
     """Loads and saves one account's checklist."""
 
@@ -169,13 +194,7 @@ class SessionStore:
     def lock(self) -> bool:
         """Take the account's lock; False when another running wizard holds it."""
         self.prepare()
-        if not self._lock.acquire():
-            return False
-        # Holding the lock, any temp file of ours is what a killed write left behind.
-        for stale in self.folder.glob(f".{SESSION_FILE}.*.tmp"):
-            if stale.is_file() and not stale.is_symlink():
-                stale.unlink()
-        return True
+        return _take(self._lock, self.path)
 
     def unlock(self) -> None:
         self._lock.release()
@@ -201,15 +220,7 @@ class SessionStore:
         """Move the session file aside (kept, never deleted) and return where it went:
         ``label`` is "corrupt" for an unreadable file, "previous" for one replaced by a
         new session at the operator's request."""
-        stamp = utcnow().strftime("%Y%m%dT%H%M%SZ")
-        dest = self.path.with_name(f"{SESSION_FILE}.{label}-{stamp}")
-        n = 1
-        while dest.exists():
-            n += 1
-            dest = self.path.with_name(f"{SESSION_FILE}.{label}-{stamp}-{n}")
-        os.rename(self.path, dest)
-        _fsync_dir(self.folder)
-        return dest
+        return _move_aside(self.path, label)
 
     def save_report(self, content: bytes, generated: str | None) -> Path:
         """Keep a copy of a downloaded credential report (no secrets in it), mode 0600. The
@@ -224,6 +235,52 @@ class SessionStore:
         target = self.folder / name
         atomic_write(target, content)
         return target
+
+
+class SandboxStore:
+    """Where the demo sandbox keeps its account state between runs:
+    ``STATE_DIR/<account_id>/sandbox.json`` (no secrets: see wizard.sandbox.state), next to
+    the sandbox's session, held with ``sandbox.lock`` by the one process that may write it."""
+
+    FILE, LOCK = "sandbox.json", "sandbox.lock"
+
+    def __init__(self, state_dir: Path, account_id: str) -> None:
+        self.sessions = SessionStore(state_dir, account_id)
+        self.folder = self.sessions.folder
+        self.path = self.folder / self.FILE
+        self._lock = SessionLock(self.folder, self.LOCK)
+
+    def lock(self) -> bool:
+        """Take the sandbox's lock; False when another running rootwizard holds it."""
+        self.sessions.prepare()
+        return _take(self._lock, self.path)
+
+    def unlock(self) -> None:
+        self._lock.release()
+
+    def load(self) -> Any:
+        """The saved document (JSON), or None when there is none. SessionError when the
+        file cannot be read as JSON."""
+        if not (self.path.exists() or self.path.is_symlink()):
+            return None
+        try:
+            return json.loads(read_private(self.path).decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise SessionError(f"The saved sandbox state is not valid JSON ({exc}).") from None
+
+    def save(self, doc: dict[str, Any]) -> None:
+        self.sessions.prepare()
+        atomic_write(self.path, json.dumps(doc, separators=(",", ":")).encode("utf-8") + b"\n")
+
+    def set_aside(self, label: str) -> list[Path]:
+        """Move the saved state and the sandbox's session aside (kept, never deleted), for a
+        fresh sandbox; returns where they went. Hold the sandbox's lock."""
+        moved = []
+        if self.path.exists() or self.path.is_symlink():
+            moved.append(_move_aside(self.path, label))
+        if self.sessions.exists():
+            moved.append(self.sessions.move_aside(label))
+        return moved
 
 
 def parse_session(raw: bytes, *, expected_account: str | None = None) -> Checklist:
@@ -272,8 +329,8 @@ def list_sessions(state_dir: Path) -> list[SessionInfo]:
     return out
 
 
-__all__ = ["SCHEMA_VERSION", "SessionStore", "SessionLock", "SessionInfo", "atomic_write", "default_state_dir",
-           "list_sessions", "parse_session", "read_private", "read_regular"]
+__all__ = ["SCHEMA_VERSION", "SandboxStore", "SessionStore", "SessionLock", "SessionInfo", "atomic_write",
+           "default_state_dir", "list_sessions", "parse_session", "read_private", "read_regular"]
 
 
 ORG_AUDIT_FILE = "org-audit.json"

@@ -19,8 +19,11 @@ so while a sandbox runs, a few moto handlers are patched for the sandbox's accou
 Root-only console actions cannot be done by API; ``Sandbox.simulate`` flips the root
 state as the console would. moto is imported lazily: it is only in the ``demo`` extra.
 
+With a state folder (``--demo``) the account's state is saved after every change and
+restored on the next start (wizard.sandbox.state; never a secret).
+
 Modules: ``server`` (the Sandbox and start_sandbox), ``seed`` (the neglected account's
-data), ``patches`` (the moto handlers above).
+data), ``patches`` (the moto handlers above), ``state`` (the saved account state).
 """
 
 from wizard.sandbox.seed import (

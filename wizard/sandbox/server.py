@@ -4,24 +4,29 @@
 from __future__ import annotations
 
 import copy
+import json
 import logging
 import threading
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import boto3
 
 from wizard.aws import ConnectionSettings
 from wizard.credreport import NA, NO_INFORMATION, NOT_SUPPORTED, ROOT_USER, format_report_csv
-from wizard.errors import WizardError
+from wizard.errors import SessionError, WizardError
 from wizard.sandbox import patches
 from wizard.sandbox.seed import (
     _ACCOUNT_AGE, _ADMIN_POLICY, _CONTACT, _OPERATOR_AGE, _ROOT_KEY_AGE, _ROOT_KEY_USED, _ROOT_PASSWORD,
     _USERS, ADMIN_POLICY_ARN, DEMO_ACCOUNT_ID, OPERATOR, REGION, ROOT_MFA_DEVICE, AccessKeyInfo, RootState,
     _bool, _cert_columns, _iso, _key_columns, _moto_key, _naive, _self_signed_pem, _User,
 )
-from wizard.steps import SIMULATABLE  # the steps whose console action the sandbox simulates
+from wizard.session import SandboxStore
+from wizard.steps import SIMULATABLE, STEPS_BY_ID  # the steps whose console action the sandbox simulates
+
+log = logging.getLogger("rootwizard.sandbox")
 
 # AWS returns the existing credential report, unchanged, while it is younger than this.
 REPORT_REUSE = timedelta(hours=4)
@@ -46,6 +51,9 @@ class Sandbox:
         self._contact = dict(_CONTACT)
         self._httpd: Any = None
         self._thread: threading.Thread | None = None
+        self._store: SandboxStore | None = None  # where the state is kept (--demo only)
+        self._saved = ""  # the state last written, to skip writing an unchanged one
+        self.notice = ""  # what the operator is told about this sandbox's state at start
 
     # -- public --
 
@@ -74,10 +82,35 @@ class Sandbox:
         """Do what the root user would do in the console for step ``action`` (a key of
         SIMULATABLE); returns a one-line description. Each one is a root sign-in."""
         if action not in SIMULATABLE:
-            raise WizardError(f"There is no console action to simulate for {action!r}.",
-                              hint=f"Known: {', '.join(SIMULATABLE)}.")
+            raise WizardError(f"There is no console action to simulate for {_title(action)}.",
+                              hint=f"Known: {', '.join(_title(a) for a in SIMULATABLE)}.")
         if self._httpd is None:
             raise WizardError("The demo sandbox is not running.")
+        with self._lock:
+            text = self._simulate(action)
+            self.save_state()
+        return text
+
+    def save_state(self) -> None:
+        """Write the account's state to the state folder when this sandbox keeps it (and it
+        changed). A failed write is logged and retried with the next change."""
+        if self._store is None:
+            return
+        from wizard.sandbox.state import snapshot
+
+        with self._lock:
+            doc = snapshot(self)
+            text = json.dumps({**doc, "saved_at": None}, sort_keys=True)
+            if text == self._saved:
+                return
+            try:
+                self._store.save(doc)
+            except (OSError, WizardError) as exc:
+                log.warning("the sandbox state could not be saved: %s", exc)
+                return
+            self._saved = text
+
+    def _simulate(self, action: str) -> str:
         with self._lock:
             now, root = self.now(), self._root
             root.password_last_used = now
@@ -105,6 +138,9 @@ class Sandbox:
             self._httpd.server_close()
             self._thread.join()  # type: ignore[union-attr]
             self._httpd = None
+        if self._store is not None:
+            self._store.unlock()
+            self._store = None
         _release(self)
 
     def __enter__(self) -> Sandbox:
@@ -142,6 +178,10 @@ class Sandbox:
             if not any(isinstance(h, logging.NullHandler) for h in logger.handlers):
                 logger.addHandler(logging.NullHandler())
         app = DomainDispatcherApplication(create_backend_app)
+        if self._store is not None:
+            from wizard.sandbox.state import saving_app
+
+            app = saving_app(app, self)
         self._httpd = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)
         host, port = self._httpd.server_address[:2]
         self.endpoint_url = f"http://{host}:{port}"
@@ -149,14 +189,18 @@ class Sandbox:
                                         kwargs={"poll_interval": 0.05}, daemon=True)
         self._thread.start()
 
-    def _seed(self) -> None:
+    def _install_managed_policies(self) -> None:
+        """moto loads no AWS managed policies by default; the lab needs this one."""
         from moto.iam.models import AWSManagedPolicy
+
+        admin = AWSManagedPolicy.from_data("AdministratorAccess", self.account_id, REGION, _ADMIN_POLICY)
+        self._backend().managed_policies[admin.arn] = admin
+
+    def _seed(self) -> None:
         from moto.iam.utils import generate_access_key_id_from_account_id
 
         backend = self._backend()
-        # moto loads no AWS managed policies by default; the lab needs this one.
-        admin = AWSManagedPolicy.from_data("AdministratorAccess", self.account_id, REGION, _ADMIN_POLICY)
-        backend.managed_policies[admin.arn] = admin
+        self._install_managed_policies()
         # The operator is bootstrapped in-process: the API needs a caller in this account.
         operator = backend.create_user(REGION, OPERATOR)
         key = backend.create_access_key(OPERATOR)
@@ -331,9 +375,19 @@ def _release(sandbox: Sandbox) -> None:
             patches.remove()
 
 
-def start_sandbox(now: datetime | None = None) -> Sandbox:
+def _title(step_id: str) -> str:
+    step = STEPS_BY_ID.get(step_id)
+    return f"'{step.title}'" if step else repr(step_id)
+
+
+def start_sandbox(now: datetime | None = None, *, state_dir: Path | None = None,
+                  reset: bool = False) -> Sandbox:
     """Start the moto server, seed the neglected account and return its handle.
     ``now`` anchors the seeded timeline (naive = UTC); default: the current time.
+
+    With ``state_dir`` (``--demo``), the account's state is kept there: restored when a
+    saved state exists (``reset`` sets it and the sandbox's session aside and starts
+    fresh) and saved after every change. ``Sandbox.notice`` says which happened.
     Raises WizardError when moto is not installed."""
     try:
         import moto.server  # noqa: F401  (moto[server]: flask, werkzeug)
@@ -343,9 +397,65 @@ def start_sandbox(now: datetime | None = None) -> Sandbox:
     now = now or datetime.now(UTC)
     sandbox = _claim(now if now.tzinfo else now.replace(tzinfo=UTC))
     try:
+        doc = _open_state(sandbox, state_dir, reset)
         sandbox._serve()
-        sandbox._seed()
+        if doc is not None:
+            from wizard.sandbox.state import restore
+
+            try:
+                restore(sandbox, doc)
+            except SessionError as exc:  # a damaged state: set it aside, start again fresh
+                store, sandbox._store = sandbox._store, None
+                sandbox.stop()
+                moved = store.set_aside("unreadable") if store else []
+                if store:
+                    store.unlock()
+                fresh = start_sandbox(now, state_dir=state_dir)
+                fresh.notice = (f"The saved sandbox state could not be restored ({exc.message}); "
+                                f"the sandbox starts fresh (set aside: {', '.join(p.name for p in moved)}).")
+                return fresh
+        else:
+            sandbox._seed()
+        sandbox.save_state()
     except BaseException:
         sandbox.stop()
         raise
     return sandbox
+
+
+def _open_state(sandbox: Sandbox, state_dir: Path | None, reset: bool) -> dict[str, Any] | None:
+    """Take the saved state's lock and read it (None: seed a fresh account). Sets
+    ``sandbox._store`` when this sandbox keeps its state, and ``sandbox.notice``."""
+    if state_dir is None or sandbox.account_id != DEMO_ACCOUNT_ID:
+        return None
+    from wizard.sandbox.state import check
+
+    store = SandboxStore(state_dir, sandbox.account_id)
+    if not store.lock():
+        if reset:
+            raise WizardError("Another rootwizard is using the sandbox: it cannot be reset now.",
+                              hint="Close the other rootwizard --demo, then run with --reset again.")
+        sandbox.notice = ("Another rootwizard is using the saved sandbox: this one starts a fresh "
+                          "sandbox account and keeps nothing of it.")
+        return None
+    sandbox._store = store
+    if reset:
+        moved = store.set_aside("reset")
+        sandbox.notice = ("Fresh sandbox (--reset): a new sandbox account" + (
+            f"; the saved sandbox files were set aside: {', '.join(p.name for p in moved)}."
+            if moved else "; there was no saved one."))
+        return None
+    try:
+        doc = store.load()
+        doc = None if doc is None else check(doc, sandbox.account_id)
+    except SessionError as exc:
+        moved = store.set_aside("unreadable")
+        sandbox.notice = (f"{exc.message} The sandbox starts fresh (set aside: "
+                          f"{', '.join(p.name for p in moved)}).")
+        return None
+    if doc is None:
+        sandbox.notice = f"New sandbox account; its state is kept in {store.path}."
+    else:
+        sandbox.notice = (f"Sandbox account restored as saved at {doc.get('saved_at')} "
+                          f"(rootwizard --demo --reset starts a fresh one).")
+    return doc
