@@ -6,8 +6,10 @@ import logging
 from typing import Any
 
 from textual.app import App
+from textual.await_complete import AwaitComplete
 from textual.binding import Binding
 
+from screens.commands import WizardCommands
 from wizard.checklist import CLOSED, Status
 from wizard.context import WizardContext
 from wizard.errors import WizardError
@@ -23,12 +25,14 @@ def screen_class(step_id: str) -> type:
 class RootWizardApp(App):
     CSS_PATH = "app.tcss"
     TITLE = "rootwizard"
-    BINDINGS = [Binding("ctrl+q", "quit", "Quit", id="quit", priority=True)]
+    BINDINGS = [Binding("ctrl+q", "quit", "Quit", id="quit", priority=True, show=False)]
+    COMMANDS = App.COMMANDS | {WizardCommands}
 
     def __init__(self, ctx: WizardContext, *, resume: bool = False) -> None:
         super().__init__()
         self.ctx = ctx
         self.resume_without_asking = resume
+        self.sidebar_full: bool | None = None  # None: by the terminal's width (F9 chooses)
         if ctx.demo:
             self.sub_title = "SANDBOX"
 
@@ -38,13 +42,39 @@ class RootWizardApp(App):
     def on_unmount(self) -> None:
         self.ctx.close()
 
-    def goto(self, step_id: str) -> None:
+    def get_key_display(self, binding: Binding) -> str:
+        """Function keys as printed on keyboards: F1, not f1."""
+        shown = super().get_key_display(binding)
+        return shown.upper() if shown[:1] == "f" and shown[1:].isdigit() else shown
+
+    def goto(self, step_id: str) -> AwaitComplete | None:
+        """Open a step's screen (awaitable: done once it is shown); None when it cannot."""
         if step_id not in STEPS_BY_ID:
-            return
+            return None
         if self.ctx.checklist is None and step_id != "connect":
             self.notify("Connect to the account first.", severity="warning")
+            return None
+        return self.switch_screen(screen_class(step_id)())
+
+    async def open_step(self, step_id: str, action: str | None = None) -> None:
+        """Open a step (unless it is open) and run one of its screen's actions there, as
+        its key would (the command palette's commands)."""
+        if getattr(self.screen, "STEP_ID", None) != step_id:
+            shown = self.goto(step_id)
+            if shown is None:
+                return
+            await shown
+            await self.wait_for_refresh()  # its first layout: buttons shown or hidden
+        if action:
+            await self.screen.run_action(action)
+
+    def previous_step(self, before: str) -> None:
+        cl = self.ctx.checklist
+        if cl is None:
             return
-        self.switch_screen(screen_class(step_id)())
+        order = cl.order()
+        if before in order and order.index(before) > 0:
+            self.goto(order[order.index(before) - 1])
 
     def next_step(self, after: str | None = None) -> None:
         cl = self.ctx.checklist

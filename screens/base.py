@@ -5,15 +5,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Label, ListItem, ListView, Static
+from textual.widget import Widget
+from textual.widgets import Button, Footer, Input, Label, ListItem, ListView, Static
 from textual.worker import Worker, WorkerState
 
 from wizard.checklist import STEPS_BY_ID, Checklist, Status, status_label
@@ -33,6 +35,25 @@ STATUS_MARKS = {
     Status.FAILED: "[!]",
     Status.RETIRED: "[r]",
 }
+
+
+def short_time(iso: str | None, now: datetime | None = None) -> str:
+    """An ISO 8601 time as the operator reads it in a table: local, "14:05" today,
+    "30 Nov 14:05" this year, else "2025-11-30". Records keep the full value."""
+    if not iso:
+        return ""
+    try:
+        at = datetime.fromisoformat(iso)
+    except ValueError:
+        return iso
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=timezone.utc)
+    local, today = at.astimezone(), (now or datetime.now(timezone.utc)).astimezone()
+    if local.date() == today.date():
+        return local.strftime("%H:%M")
+    if local.year == today.year:
+        return local.strftime("%d %b %H:%M")
+    return local.strftime("%Y-%m-%d")
 
 
 T = TypeVar("T")
@@ -73,13 +94,23 @@ class StepList(ListView):
     refresh_steps() updates the labels in place (and rebuilds only when the order changes,
     e.g. once the caller is known to be root). Labels are plain text: "[c]" is a mark."""
 
-    def __init__(self, checklist: Checklist | None, *, id: str | None = None) -> None:  # noqa: A002
+    def __init__(self, checklist: Checklist | None, *, current: str = "", id: str | None = None) -> None:  # noqa: A002
         self._shown: dict[str, Text] = {}  # the label each step shows
-        super().__init__(*self._items(checklist), initial_index=None, id=id)  # Down starts at the top
+        self.current = current
+        # Nothing is highlighted until the operator enters the list (Escape): then the
+        # cursor starts on the current step, which is marked by its style meanwhile.
+        super().__init__(*self._items(checklist), initial_index=None, id=id)
 
     def _items(self, checklist: Checklist | None) -> list[ListItem]:
         self._shown = {sid: self._label(sid, checklist) for sid in step_ids(checklist)}
-        return [ListItem(Label(label, markup=False), name=sid) for sid, label in self._shown.items()]
+        return [ListItem(Label(label, markup=False), name=sid, classes="current" if sid == self.current else "")
+                for sid, label in self._shown.items()]
+
+    def _on_focus(self, event: events.Focus) -> None:
+        if self.index is None:
+            names = [item.name for item in self.query(ListItem)]
+            self.index = names.index(self.current) if self.current in names else 0
+        super()._on_focus(event)
 
     @staticmethod
     def _label(step_id: str, checklist: Checklist | None) -> Text:
@@ -117,10 +148,24 @@ class StepScreen(Screen):
     """Base of the step screens. Subclasses set STEP_ID and implement compose_body()."""
 
     STEP_ID = ""
-    AUTO_FOCUS = "#body"  # the step itself, read from the top (Tab reaches its controls), not the sidebar
+    AUTO_FOCUS = "#body"  # until the primary action can act (see focus_primary)
+    # The step's main buttons, most likely next action first: the first shown and enabled
+    # one has the focus when the step opens, so Enter acts. Accelerator keys (F2, F3, F4)
+    # are declared per screen as Bindings to "press('button-id')".
+    PRIMARY: tuple[str, ...] = ()
+    VERIFY = ""  # the button that reads the step's result from AWS again, if any
+    NARROW_BELOW = 100  # terminal columns under which the sidebar shows its marks only
     BINDINGS = [
-        Binding("ctrl+n", "next_step", "Next step", id="next"),
-        Binding("f6", "simulate", "SANDBOX: simulate the console action", id="simulate"),
+        Binding("f1", "help", "Help", id="help", tooltip="This help"),
+        Binding("question_mark", "help", "Help", id="help-question", show=False),
+        Binding("f7", "previous_step", "Previous step", id="previous", show=False),
+        Binding("f8,ctrl+n", "next_step", "Next", id="next", tooltip="Next open step"),
+        Binding("f9", "toggle_sidebar", "Sidebar: titles or marks", id="sidebar", show=False),
+        Binding("f6", "simulate", "Simulate", id="simulate",
+                tooltip="SANDBOX: simulate the console action (then verify)"),
+        Binding("escape", "escape", "Step list", id="step-list", show=False),
+        Binding("pageup", "page(-1)", "Page up", id="page-up", show=False),
+        Binding("pagedown", "page(1)", "Page down", id="page-down", show=False),
     ]
 
     def __init__(self) -> None:
@@ -139,7 +184,7 @@ class StepScreen(Screen):
     def compose(self) -> ComposeResult:
         yield Banner(id="banner")
         with Horizontal(id="frame"):
-            yield StepList(self.ctx.checklist, id="steps")
+            yield StepList(self.ctx.checklist, current=self.STEP_ID, id="steps")
             with Vertical(id="main"):
                 if self.STEP_ID in STEPS_BY_ID:
                     yield Static(STEPS_BY_ID[self.STEP_ID].title, id="title", classes="title")
@@ -147,7 +192,7 @@ class StepScreen(Screen):
                 yield Static("", id="error", classes="error hidden")
                 with VerticalScroll(id="body"):
                     yield from self.compose_body()
-        yield Footer()
+        yield Footer(compact=True)
 
     def compose_body(self) -> ComposeResult:
         yield from ()
@@ -159,6 +204,93 @@ class StepScreen(Screen):
 
     def on_screen_resume(self) -> None:
         self.refresh_chrome()
+        self._apply_sidebar()
+        self.call_after_refresh(self.focus_primary)
+
+    def on_resize(self, _event: events.Resize) -> None:
+        self._apply_sidebar()
+
+    # -- keys and focus ----------------------------------------------------------------------
+    def is_shown(self, widget: Widget) -> bool:
+        node: Any = widget
+        while node is not None and node is not self:
+            if not node.display:
+                return False
+            node = node.parent
+        return True
+
+    def primary_widget(self) -> Widget | None:
+        """What has the focus when the step opens: the first of PRIMARY that is shown and
+        enabled (screens may choose otherwise, e.g. the first empty field of a form)."""
+        for widget_id in self.PRIMARY:
+            for widget in self.query(f"#{widget_id}"):
+                if self.is_shown(widget) and not widget.disabled and widget.focusable:
+                    return widget
+        return None
+
+    def focus_primary(self, *, force: bool = False) -> None:
+        """Focus the primary action unless the operator has focused something else."""
+        if not self.is_attached or self.app.screen is not self:
+            return
+        body = self.query_one("#body")
+        if force or self.focused is None or self.focused is body:
+            button = self.primary_widget()
+            if button is not None:
+                button.focus()
+
+    def verify_button(self) -> str | None:
+        """VERIFY's id when that button is shown and enabled now."""
+        return self.VERIFY if self.VERIFY and self._accelerated(self.VERIFY) is not None else None
+
+    def _accelerated(self, button_id: str) -> Button | None:
+        found = self.query(f"#{button_id}").results(Button)
+        button = next(iter(found), None)
+        return button if button is not None and self.is_shown(button) and not button.disabled else None
+
+    def action_press(self, button_id: str) -> None:
+        """An accelerator key: press the button as Enter on it would (it takes the focus)."""
+        button = self._accelerated(button_id)
+        if button is not None:
+            button.focus()
+            button.press()
+
+    def action_page(self, direction: int) -> None:
+        """PageUp/PageDown scroll the step body wherever the focus is (a list or table that
+        pages itself keeps the keys)."""
+        body = self.query_one("#body", VerticalScroll)
+        if direction < 0:
+            body.scroll_page_up(animate=False)
+        else:
+            body.scroll_page_down(animate=False)
+
+    def action_help(self) -> None:
+        from screens.help import HelpScreen
+
+        self.app.push_screen(HelpScreen(self))
+
+    def action_escape(self) -> None:
+        """Escape: into the step list; from the step list, back to the step."""
+        steps = self.query_one(StepList)
+        if self.focused is steps:
+            button = self.primary_widget()
+            (button or self.query_one("#body")).focus()
+        elif steps.display:
+            steps.focus()
+
+    def action_toggle_sidebar(self) -> None:
+        app = self.wapp
+        app.sidebar_full = not self._sidebar_is_full()
+        self._apply_sidebar()
+
+    def _sidebar_is_full(self) -> bool:
+        choice = getattr(self.wapp, "sidebar_full", None)
+        return self.app.size.width >= self.NARROW_BELOW if choice is None else bool(choice)
+
+    def _apply_sidebar(self) -> None:
+        self.set_class(not self._sidebar_is_full(), "-marks-only")
+
+    def action_previous_step(self) -> None:
+        self.wapp.previous_step(before=self.STEP_ID)
 
     def refresh_chrome(self) -> None:
         if not self.query_one(StepList).is_attached:  # e.g. a dialog closed while the app exits
@@ -205,6 +337,8 @@ class StepScreen(Screen):
             pending.then(worker.result)
         elif event.state == WorkerState.ERROR:
             self.handle_error(worker.error, pending.on_error)
+        self.refresh_bindings()  # accelerators follow their buttons (enabled, shown)
+        self.call_after_refresh(self.focus_primary)
 
     def error_handlers(self) -> Mapping[type[WizardError], ErrorHandler]:
         """The screen's handlers of AWS failures, by error type (the most specific type
@@ -250,6 +384,14 @@ class StepScreen(Screen):
         self.refresh_chrome()
         return ok
 
+    @on(Input.Changed)
+    def _typed(self, event: Input.Changed) -> None:
+        """A field's own message ("enter the 6-digit code", …) goes once the operator types
+        in it again (not when the screen clears the field)."""
+        if event.value and event.input.has_focus and event.input.id:
+            for message in self.query(f"#{event.input.id}-error").results(Static):
+                message.update("")
+
     @on(ListView.Selected, "#steps")
     def _step_selected(self, event: ListView.Selected) -> None:
         if event.item.name and event.item.name != self.STEP_ID:
@@ -264,6 +406,14 @@ class StepScreen(Screen):
             if self.ctx.sandbox is None:
                 return False
             return self.STEP_ID in SIMULATABLE
+        if action == "press" and parameters:
+            found = self.query(f"#{parameters[0]}").results(Button)
+            button = next(iter(found), None)
+            if button is None or not self.is_shown(button):
+                return False  # not on this screen now: not in the footer
+            return None if button.disabled else True  # disabled: shown dimmed
+        if action in ("next_step", "previous_step"):
+            return self.ctx.checklist is not None or None
         return True
 
     def action_simulate(self) -> None:

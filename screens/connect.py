@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import Button, Static
 
@@ -26,8 +27,13 @@ def _titles(step_ids: tuple[str, ...]) -> str:
 
 class ConnectScreen(StepScreen):
     STEP_ID = "connect"
+    PRIMARY = ("continue", "retry")
+    BINDINGS = [
+        Binding("f2", "press('continue')", "Continue", id="connect.continue"),
+        Binding("f5", "press('retry')", "Retry", id="connect.retry"),
+    ]
 
-    def compose_body(self) -> ComposeResult:
+    def _connecting_text(self) -> str:
         s = self.ctx.aws.settings
         if self.ctx.demo:
             where = ["the SANDBOX account (a simulated account on moto, not AWS)"]
@@ -35,7 +41,10 @@ class ConnectScreen(StepScreen):
             where = [f"profile {s.profile}" if s.profile else "the default credential chain",
                      f"region {s.region}" if s.region else "the configured region",
                      f"endpoint {s.endpoint_url}" if s.endpoint_url else ""]
-        yield Static("Connecting with " + ", ".join(w for w in where if w) + " …", id="connect-info")
+        return "Connecting with " + ", ".join(w for w in where if w) + " …"
+
+    def compose_body(self) -> ComposeResult:
+        yield Static(self._connecting_text(), id="connect-info", markup=False)
         yield Static("", id="sandbox-state", classes="help hidden")
         yield Static("", id="identity")
         yield Static("", id="root-warning", classes="warning hidden")
@@ -49,12 +58,14 @@ class ConnectScreen(StepScreen):
 
     def connect(self) -> None:
         self.query_one("#retry").add_class("hidden")
+        self.query_one("#connect-info", Static).update(self._connecting_text())
         self.run_aws(self.ctx.connect_checked, then=self._connected, group="connect")
 
     def error_handlers(self) -> Mapping[type[WizardError], ErrorHandler]:
         return {WizardError: self._failed}
 
     def _failed(self, _error: WizardError) -> None:
+        self.query_one("#connect-info", Static).update("Not connected: see the message above.")
         self.query_one("#retry").remove_class("hidden")
 
     @on(Button.Pressed, "#retry")

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from textual.app import ComposeResult
+from textual.widget import Widget
 from textual.widgets import Checkbox, Static
 
 from screens.root_base import RootStepScreen, field_error, plain
@@ -27,6 +28,13 @@ class ContactInfoScreen(RootStepScreen):
                        id="email-ok")
         yield Checkbox("The account phone number is in service and answered by us", id="phone-ok")
         yield field_error("reachable")
+
+    def primary_widget(self) -> Widget | None:
+        """A box still to tick, then the confirmation."""
+        for box in self.query(Checkbox):
+            if not box.value:
+                return box
+        return super().primary_widget()
 
     def load(self) -> None:
         self.run_aws(read_contact_information, self.ctx.aws, then=self._shown)

@@ -10,6 +10,7 @@ from typing import Any
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.widget import Widget
 from textual.widgets import Button, Input, Label, Static
 
 from screens.base import ErrorHandler
@@ -71,7 +72,28 @@ class AlternateContactsScreen(RootStepScreen):
                 if contact and not box.value:
                     box.value = str(contact.get(key, ""))
 
+    def primary_widget(self) -> Widget | None:
+        """The first empty field of the first contact AWS does not have yet."""
+        if self._known is not None:
+            for ctype in CONTACT_TYPES:
+                if not self._known.get(ctype):
+                    t = ctype.lower()
+                    for field, _, _ in FIELDS:
+                        box = self.query_one(f"#{t}-{field}", Input)
+                        if not box.value:
+                            return box
+        return super().primary_widget()
+
     # -- writing ------------------------------------------------------------------------
+    @on(Input.Submitted, ".contact-form Input")
+    def _field_entered(self, event: Input.Submitted) -> None:
+        """Enter in a field moves to the next; in the last field of a form, saves it."""
+        t, _, field = (event.input.id or "").partition("-")
+        if field == FIELDS[-1][0]:
+            self.action_press(f"save-{t}")
+        else:
+            self.focus_next()
+
     @on(Button.Pressed, ".save-contact")
     def _save(self, event: Button.Pressed) -> None:
         ctype = (event.button.id or "").removeprefix("save-").upper()
@@ -89,6 +111,7 @@ class AlternateContactsScreen(RootStepScreen):
 
     def _written(self, ctype: str, contacts: dict[str, Any]) -> None:
         self._show(contacts)
+        self.call_after_refresh(self.focus_primary, force=True)  # the next contact to enter
         seen = contacts_verdict(contacts)
         if seen.ok:
             self.apply_verdict(seen)

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
@@ -37,6 +38,13 @@ INTRO = (
 
 class IamMfaScreen(SeedViewMixin, StepScreen):
     STEP_ID = "iam_user_mfa"
+    PRIMARY = ("submit", "start", "create-admin")
+    BINDINGS = [
+        Binding("f2", "press('start')", "Create device", id="iam_user_mfa.start"),
+        Binding("f2", "press('submit')", "Enable MFA", id="iam_user_mfa.submit"),
+        Binding("f3", "press('reveal')", "Reveal/hide secret", id="iam_user_mfa.reveal"),
+        Binding("f4", "press('cancel')", "Cancel device", id="iam_user_mfa.cancel"),
+    ]
     CSS_PATH = "iam_mfa.tcss"
 
     def __init__(self) -> None:
@@ -122,8 +130,10 @@ class IamMfaScreen(SeedViewMixin, StepScreen):
         self.query_one("#coverage", Static).update(Text(cov.summary()))
         self._judge(cov)
         user_input = self.query_one("#user", Input)
-        if not user_input.value and users:
-            user_input.value = users[0].name
+        enrolled = self.ctx.checklist.step(self.STEP_ID).evidence.get("user")  # the report may predate it
+        todo = [c for c in users if not c.has_mfa and c.name != enrolled]
+        if not user_input.value and todo:
+            user_input.value = todo[0].name
         box = self.query_one("#orphans")
         if self._orphans:
             self.query_one("#orphans-text", Static).update(
@@ -280,6 +290,7 @@ class IamMfaScreen(SeedViewMixin, StepScreen):
         self.query_one("#orphans").add_class("hidden")
         self.query_one("#enrol").remove_class("hidden")
         self.start_ticker()
+        self.query_one("#code1", Input).focus(scroll_visible=False)  # next: the app's first code
         self.query_one("#body").scroll_home(animate=False)
 
     @on(Button.Pressed, "#backup")
@@ -327,6 +338,8 @@ class IamMfaScreen(SeedViewMixin, StepScreen):
         self.change(rec.status, evidence=mfa_coverage.with_enrolment(rec.evidence, evidence),
                     source="aws", note=rec.note)
         self._finish_enrolment()
+        for field in ("#user", "#device-name"):  # the next enrolment is for someone else
+            self.query_one(field, Input).value = ""
         self._say(f"MFA device {evidence['serial']} is enabled for {evidence['user']} "
                   "(seen with iam:ListMFADevices). The secret key was dropped from memory.")
         self._acted = True

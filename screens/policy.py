@@ -11,6 +11,7 @@ from rich.table import Table
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import Button, Checkbox, Input, Label, Static
 
@@ -54,6 +55,12 @@ def _range_text(name: str) -> str:
 
 class PolicyScreen(StepScreen):
     STEP_ID = "password_policy"
+    PRIMARY = ("apply",)
+    VERIFY = "reload"
+    BINDINGS = [
+        Binding("f2", "press('apply')", "Apply and verify", id="password_policy.apply"),
+        Binding("f5", "press('reload')", "Reload", id="password_policy.reload"),
+    ]
     CSS_PATH = "policy.tcss"
 
     def __init__(self) -> None:
@@ -179,6 +186,8 @@ class PolicyScreen(StepScreen):
             self._set_below_cis([])
             self.query_one("#cis", Static).update("")
             return
+        if proposed != self._current:  # an edit since: the result line no longer describes the form
+            self.query_one("#result", Static).update("")
         table = Table("Field", "Current", "Proposed", "Change", box=box.SIMPLE_HEAD, expand=True)
         for row in diff(self._current, proposed):
             table.add_row(row.label, row.current_display, row.proposed_display, CHANGE_TEXT[row.change])

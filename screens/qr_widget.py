@@ -38,6 +38,12 @@ class QrCode(Widget):
         self.cells, self.fit = None, None
         self.refresh(layout=True)
 
+    def on_resize(self) -> None:
+        """After the terminal changes size the code is laid out again: bring all of it back
+        into view (a smaller or larger terminal may have scrolled it partly out)."""
+        if self._matrix is not None:
+            self.call_after_refresh(lambda: self.scroll_visible(top=True, animate=False))
+
     def _available(self, width: int) -> tuple[int, int]:
         """Columns and rows the code may use: the widget's width, and the visible height
         of the scrolling container it sits in (the whole code must be on screen at once)."""

@@ -11,6 +11,7 @@ from typing import Any
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.timer import Timer
 from textual.widgets import Button, Input, ProgressBar, Static
@@ -39,6 +40,8 @@ USER_COLUMNS = (("User", 32), ("Console", 7), ("MFA", 4), ("Password used", 13),
 
 class ReportScreen(StepScreen):
     STEP_ID = "credential_report"
+    PRIMARY = ("fetch",)
+    BINDINGS = [Binding("f2", "press('fetch')", "Generate report", id="credential_report.fetch")]
     CSS_PATH = "report.tcss"
     TIMEOUT_S = report_flow.FETCH_TIMEOUT_S
 
@@ -156,6 +159,7 @@ class ReportScreen(StepScreen):
     def _loaded(self, loaded: tuple[ReportResult, str | None]) -> None:
         result, saved = loaded
         self._busy(False)
+        self.query_one("#file-error", Static).update("")  # whatever failed before, this worked
         self.ctx.analysis = result.analysis
         self.ctx.cache[CACHE_KEY] = result
         self._show(result)
@@ -217,13 +221,37 @@ class ReportScreen(StepScreen):
             if f.step:
                 children.append(Button(f"Go to step: {STEPS_BY_ID[f.step].title} →", id=f"goto-{i}",
                                        name=f.step, classes="goto"))
-            widgets.append(Vertical(*children, classes=f"finding sev-{f.severity}"))
+            widgets.append(Vertical(*children, classes=f"finding sev-{f.severity}", name=f.rule.id))
         return widgets
 
     @on(Button.Pressed, ".goto")
     def _goto(self, event: Button.Pressed) -> None:
         if event.button.name:
             self.wapp.goto(event.button.name)
+
+    # -- command palette ---------------------------------------------------------------------
+    def action_reread(self) -> None:
+        """Analyse again the copy of the report this step kept (no AWS call)."""
+        kept = self.ctx.checklist.step(self.STEP_ID).evidence.get("file")
+        if not kept:
+            self.notify("No credential report is kept in this session yet: generate it (F2).",
+                        severity="warning")
+            return
+        self.query_one("#report-file", Input).value = kept
+        self._analyse_file()
+
+    def action_show_rule(self, rule_id: str) -> None:
+        """Scroll to the finding of a rule (rule ids: wizard.rules) and focus it."""
+        found = [w for w in self.query(".finding") if w.name == rule_id]
+        if not found:
+            shown = not self.query_one("#results").has_class("hidden")
+            self.notify(f"No finding {rule_id} in this report." if shown else
+                        "Generate the credential report first (F2).", severity="warning")
+            return
+        found[0].scroll_visible(top=True, animate=False)
+        buttons = found[0].query(Button)
+        if buttons:
+            buttons.first().focus(scroll_visible=False)
 
     # -- the user table ----------------------------------------------------------------------
     @on(Input.Changed, "#filter")

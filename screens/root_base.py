@@ -9,11 +9,15 @@ steps AWS can see, CONFIRMED on steps no API can see); "Skip…" (SKIPPED with a
 from __future__ import annotations
 
 import copy
+import re
 from typing import Any
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.geometry import Size
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
@@ -30,6 +34,35 @@ from wizard.verify import VERIFIERS, Seen
 def plain(content: str = "", **kwargs: Any) -> Static:
     """A Static that shows text as typed (no markup: AWS text may hold "[" or "]")."""
     return Static(content, markup=False, **kwargs)
+
+
+def console_path_text(path: str, link: str, width: int) -> Text:
+    """"Console: path" and "Link: url" for ``width`` columns: the path wraps at spaces, the
+    link (one long word) breaks after a "/" (or a "-") rather than in the middle of a word."""
+    label = 10
+    room = max(width - label, 10)
+    lines, line = [], ""
+    for part in re.split(r"(?<=[/-])(?=[^/])", link):
+        if line and len(line) + len(part) > room:
+            lines.append(line)
+            line = ""
+        line += part
+    lines.append(line)
+    return Text(f"Console:  {path}\nLink:     " + ("\n" + " " * label).join(lines))
+
+
+class ConsolePath(Static):
+    """The console path and deep link of a root step, laid out for the widget's width."""
+
+    def __init__(self, path: str, link: str, **kwargs: Any) -> None:
+        super().__init__("", markup=False, **kwargs)
+        self.path, self.link = path, link
+
+    def render(self) -> Text:
+        return console_path_text(self.path, self.link, self.content_size.width or 80)
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        return len(console_path_text(self.path, self.link, width).wrap(self.app.console, max(width, 1)))
 
 
 def field_error(field_id: str) -> Static:
@@ -78,6 +111,13 @@ class RootStepScreen(StepScreen):
     """Base of the root steps. Subclasses set STEP_ID and may add compose_step()."""
 
     CSS_PATH = ["root.tcss"]  # a subclass with a stylesheet of its own lists both
+    PRIMARY: tuple[str, ...] = ("verify", "console-done")
+    VERIFY = "verify"
+    BINDINGS = [
+        Binding("f2", "press('verify')", "Verify", id="root.verify"),
+        Binding("f3", "press('console-done')", "Done in console", id="root.console-done"),
+        Binding("f4", "press('skip')", "Skip", id="root.skip"),
+    ]
     CONSOLE_LABEL = "I did this in the console"
     CONSOLE_NOTE = ""  # the note an operator confirmation gets when none was typed
 
@@ -106,8 +146,7 @@ class RootStepScreen(StepScreen):
                         id="sandbox-hint", classes="sandbox-hint")
         yield plain(g.title, id="root-title", classes="root-title")
         yield plain(g.why, id="why", classes="why")
-        yield plain(f"Console:  {g.console_path}\nLink:     {g.link}", id="console-path",
-                    classes="console-path")
+        yield ConsolePath(g.console_path, g.link, id="console-path", classes="console-path")
         yield plain("\n".join(f"{i}. {a}" for i, a in enumerate(g.actions, 1)), id="todo",
                     classes="todo")
         yield plain(self.verification_text(), id="verification", classes="help")

@@ -17,15 +17,11 @@ from wizard import mfa
 from wizard.errors import InputError
 from wizard.qr import qr_matrix
 from wizard.totp import SUBMIT_ADVICE, CodeRejected
+# The guidance above it (wizard.steps) already says why, passkeys first, and the second device.
 EXTRA = (
     "In the console: Assign MFA device → type a device name → Authenticator app → Show QR "
-    "code (or Show secret key) → type two consecutive codes → Add MFA.\n"
-    "AWS recommends phishing-resistant MFA (a passkey or security key) and allows up to "
-    "eight devices for root: add a second one (another key, or a backup authenticator "
-    "with the same secret key) and keep it somewhere safe. Root MFA is mandatory for every "
-    "account type; the console allows skipping it for 35 days at most, then sign-in stops "
-    "until a device is registered. The credential report's <root_account> mfa_active "
-    "follows once the report is regenerated."
+    "code (or Show secret key) → type two consecutive codes → Add MFA. The credential "
+    "report's <root_account> mfa_active follows once the report is regenerated."
 )
 PASTE_HELP = (
     "Optional: while the console shows the secret key, paste it here. The wizard checks it, "

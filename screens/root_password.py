@@ -16,6 +16,7 @@ from wizard.rootchecks import ROOT_PASSWORD_MAX, ROOT_PASSWORD_MIN, ROOT_SYMBOLS
 class RootPasswordScreen(RootStepScreen):
     STEP_ID = "root_password"
     CONSOLE_LABEL = "I changed it in the console"
+    PRIMARY = ("candidate", "console-done")  # check a candidate first (optional: F3 confirms)
 
     def compose_step(self) -> ComposeResult:
         yield plain(

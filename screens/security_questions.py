@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from textual import on
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.widgets import Button
 
 from screens.root_base import RootStepScreen, plain
@@ -13,6 +14,11 @@ from wizard.rootflow import SECURITY_QUESTIONS_RETIRED_ON
 
 class SecurityQuestionsScreen(RootStepScreen):
     STEP_ID = "security_questions"
+    PRIMARY = ("retired",)
+    BINDINGS = [
+        Binding("f2", "press('retired')", "Mark retired", id="security_questions.retired"),
+        Binding("f3", "press('reviewed')", "Reviewed", id="security_questions.reviewed"),
+    ]
 
     def verification_text(self) -> str:
         return (f"Retired by AWS on {SECURITY_QUESTIONS_RETIRED_ON}: not an open task. "

@@ -8,10 +8,11 @@ from pathlib import Path
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import Button, DataTable, Input, Static
 
-from screens.base import StepScreen
+from screens.base import StepScreen, short_time
 from wizard import record_flow
 from wizard.checklist import STEPS_BY_ID, status_label, utcnow
 from wizard.errors import WizardError
@@ -35,8 +36,21 @@ def residual_lines(residual: list[dict] | None) -> list[str]:
     return lines
 
 
+def home_relative(path: Path) -> str:
+    """The path as typed in a shell: "~/…" under the home folder (expanded on export)."""
+    try:
+        return str(Path("~") / path.relative_to(Path.home()))
+    except ValueError:
+        return str(path)
+
+
 class SummaryScreen(StepScreen):
     STEP_ID = "summary"
+    PRIMARY = ("export-json",)
+    BINDINGS = [
+        Binding("f2", "press('export-json')", "Export JSON", id="summary.export-json"),
+        Binding("f3", "press('export-markdown')", "Export Markdown", id="summary.export-markdown"),
+    ]
 
     def compose_body(self) -> ComposeResult:
         yield DataTable(id="outcomes", cursor_type="row", zebra_stripes=True)
@@ -56,7 +70,7 @@ class SummaryScreen(StepScreen):
         yield Static("", id="verify-result")
 
     def on_mount(self) -> None:
-        cl = self.ctx.checklist
+        cl, now = self.ctx.checklist, utcnow()
         table = self.query_one("#outcomes", DataTable)
         table.add_columns("Step", "Outcome", "When", "Evidence / reason")
         for sid in cl.order():
@@ -64,9 +78,9 @@ class SummaryScreen(StepScreen):
             detail = rec.reason or rec.error or rec.note or ", ".join(
                 f"{k}={v}" for k, v in rec.evidence.items() if not isinstance(v, (dict, list)))
             table.add_row(Text(STEPS_BY_ID[sid].title), Text(status_label(rec)),
-                          Text(rec.changed_at or ""), Text(detail[:80]), key=sid)
-        stamp = utcnow().strftime("%Y%m%dT%H%M%SZ")
-        self.query_one("#export-path", Input).value = str(
+                          Text(short_time(rec.changed_at, now)), Text(detail[:80]), key=sid)
+        stamp = now.strftime("%Y%m%dT%H%M%SZ")
+        self.query_one("#export-path", Input).value = home_relative(
             self.ctx.store.folder / f"rootwizard-record-{cl.account_id}-{stamp}.json")
         saved = True
         try:

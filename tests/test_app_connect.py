@@ -50,5 +50,6 @@ async def test_no_credentials_message_and_retry(tmp_path, monkeypatch):
         text = str(err.render())
         assert "No AWS credentials were found" in text and "--profile" in text
         assert not app.screen.query_one("#retry").has_class("hidden")
+        assert "Connecting" not in str(app.screen.query_one("#connect-info").render())  # issue 17
         assert ctx.checklist is None
     assert not (tmp_path / "state").exists()

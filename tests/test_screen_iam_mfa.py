@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
 import boto3
 import keyring
@@ -11,6 +12,7 @@ import pytest
 from botocore.stub import Stubber
 from keyring.backends import fail
 from PIL import Image
+from textual.widgets import Input
 
 from conftest import settle
 from test_mfa import admin_policy, seed_of, two_codes, unassigned  # noqa: F401 - fixture
@@ -440,3 +442,28 @@ async def test_done_only_when_no_console_user_is_left_without_mfa(make_app, sand
         assert text_of(screen, "#status-line").startswith(
             "Status: done (verified), 2 console users skipped with a reason")
         assert "skipped: intern account" in str(options.get_option("summer-intern").prompt)
+
+
+async def test_after_an_enrolment_the_user_field_is_not_the_enrolled_user(make_app, moto_endpoint):
+    """The choices come from the run's credential report, which predates the enrolment:
+    the user just enrolled is not offered again (issue 17)."""
+    import pyotp
+
+    iam = boto3.client("iam", region_name="us-east-1", endpoint_url=moto_endpoint)
+    for name in ("alice", "bob"):
+        iam.create_user(UserName=name)
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        app.goto("iam_user_mfa")
+        await settle(app, pilot)
+        screen = app.screen
+        first = screen.query_one("#user", Input).value
+        assert first in ("alice", "bob")
+        await press(app, pilot, screen, "#start")
+        totp = pyotp.TOTP(screen._enrollment.seed)
+        await pilot.press(*totp.at(time.time()))  # the focus is on code 1 already
+        await pilot.press("enter", *totp.at(time.time() + 30), "enter")
+        await settle(app, pilot)
+        assert "is enabled for" in text_of(screen, "#result")
+        assert screen.query_one("#user", Input).value != first

@@ -241,3 +241,15 @@ async def test_summary_shows_a_policy_below_cis(make_app, moto_endpoint):
         table = app.screen.query_one("#outcomes")
         assert str(table.get_cell("password_policy", table.ordered_columns[1].key)) == \
             "done (verified), below the CIS baseline"
+
+
+async def test_applied_message_goes_when_the_form_changes(make_app, moto_endpoint):
+    """"Applied and verified" describes the form as applied: an edit since removes it (issue 17)."""
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_step(app, pilot)
+        await pilot.press("f2")  # Apply and verify
+        await settle(app, pilot)
+        assert "Applied and verified" in text_of(screen, "#result")
+        await type_into(app, pilot, "MinimumPasswordLength", "10")  # weaker, not applied
+        assert text_of(screen, "#result") == ""

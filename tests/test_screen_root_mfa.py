@@ -33,8 +33,10 @@ async def test_guidance_and_current_state(make_app):
         screen = await open_step(app, pilot)
         body = " ".join(str(w.render()) for w in screen.query("#body Static"))
         for text in ("Assign MFA device", "Show secret key", "https://console.aws.amazon.com/iam/home#/security_credentials",
-                     "passkey", "eight devices", "35 days", "email and phone"):
+                     "passkey", "up to eight", "35 days", "email and phone"):
             assert text in body
+        for text in ("passkey", "eight", "35 days"):  # said once, by the guidance (issue 17)
+            assert body.count(text) == 1, text
         assert "AccountMFAEnabled = 0" in text_of(screen, "#verify-result")
         assert status(app).status == Status.PENDING  # looking is not a claim
 

@@ -79,6 +79,7 @@ class Step:
     verifier: str | None = None                     # "wizard.verify:function"
     guidance: Guidance | None = None                # root steps: the console guidance
     simulation: str | None = None                   # sandbox: what F6 simulates
+    help: str = ""                                  # what the step does and why (F1), when no guidance says it
     applies: Callable[[Caller], bool] = field(default=always, compare=False)
     last_for: Callable[[Caller], bool] = field(default=never, compare=False)  # goes last for this caller
 
@@ -101,13 +102,24 @@ def _load(target: str) -> Any:
 STEPS: tuple[Step, ...] = (
     Step(
         "connect", "Connect to the account", "screens.connect:ConnectScreen",
+        help="Asks AWS who the credentials belong to (sts:GetCallerIdentity), checks the "
+             "computer's clock against AWS's (MFA codes depend on it), then opens this "
+             "account's saved session or starts one. Nothing in the account is changed.",
     ),
     Step(
         "credential_report", "Credential report", "screens.report:ReportScreen",
+        help="Has AWS generate the IAM credential report, downloads it and lists what it "
+             "shows, most severe first: root access keys, users without MFA, old or unused "
+             "keys. The findings say which step fixes each one; the completion record keeps "
+             "them as the account was before the wizard changed anything.",
     ),
     Step(
         "password_policy", "IAM password policy", "screens.policy:PolicyScreen",
         verifier="wizard.verify:password_policy",
+        help="Reads the account's IAM password policy, proposes the CIS baseline without "
+             "loosening anything, shows the difference field by field, applies it "
+             "(iam:UpdateAccountPasswordPolicy replaces the whole policy) and reads it back. "
+             "It applies to IAM users' console passwords, not to the root user.",
     ),
     Step(
         "contact_info", "Account contact and recovery information", "screens.contact_info:ContactInfoScreen",
@@ -227,9 +239,17 @@ STEPS: tuple[Step, ...] = (
     Step(
         "iam_user_mfa", "Virtual MFA for an IAM user", "screens.iam_mfa:IamMfaScreen",
         verifier="wizard.verify:iam_user_mfa",
+        help="Gives an IAM user a virtual MFA device: the wizard creates it, draws its QR "
+             "code for the authenticator app, checks two consecutive codes and enables it, "
+             "then sees it with iam:ListMFADevices. A password without MFA is one phishing "
+             "message away from the account. Without users, it can create the first "
+             "administrator, each action confirmed first.",
     ),
     Step(
         "summary", "Summary and completion record", "screens.summary:SummaryScreen",
+        help="Every step's outcome as recorded (verified by AWS, confirmed by you, skipped "
+             "with a reason), and the export of the completion record: JSON with a SHA-256 "
+             "of its body, or Markdown for an audit file.",
     ),
 )
 STEPS_BY_ID: dict[str, Step] = {s.id: s for s in STEPS}
