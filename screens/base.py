@@ -16,9 +16,10 @@ from textual.screen import Screen
 from textual.widgets import Footer, Label, ListItem, ListView, Static
 from textual.worker import Worker, WorkerState
 
+from screens.dialogs import Choice
 from wizard.checklist import STEPS_BY_ID, Checklist, Status, status_label
 from wizard.errors import UnexpectedError, WizardError
-from wizard.steps import SIMULATABLE, STEPS
+from wizard.steps import STEPS, simulations
 
 if TYPE_CHECKING:
     from screens.app import RootWizardApp
@@ -32,6 +33,7 @@ STATUS_MARKS = {
     Status.SKIPPED: "[-]",
     Status.FAILED: "[!]",
     Status.RETIRED: "[r]",
+    Status.NOT_APPLICABLE: "[n/a]",
 }
 
 
@@ -263,16 +265,38 @@ class StepScreen(Screen):
         if action == "simulate":
             if self.ctx.sandbox is None:
                 return False
-            return self.STEP_ID in SIMULATABLE
+            return bool(simulations(self.STEP_ID))
         return True
 
     def action_simulate(self) -> None:
+        """F6 in the sandbox: simulate the step's console action, or ask which one when the
+        step offers more (wizard.steps.simulations)."""
+        offered = simulations(self.STEP_ID)
+        if self.ctx.sandbox is None or not offered:
+            return
+        if len(offered) == 1:
+            self.simulate(offered[0][0])
+            return
+        text = "\n".join(f"{name}: {label}." for _, name, label in offered)
+        self.app.push_screen(Choice(
+            "SANDBOX: simulate", f"What should the sandbox simulate?\n\n{text}",
+            [*((action, name) for action, name, _ in offered), ("cancel", "Cancel")], cancel="cancel"),
+            lambda action: self.simulate(action) if action and action != "cancel" else None)
+
+    def simulate(self, action: str) -> None:
         sandbox = self.ctx.sandbox
         if sandbox is None:
             return
-        text = sandbox.simulate(self.STEP_ID)
+        text = sandbox.simulate(action)
         self.notify(f"SANDBOX: {text}", title="Simulated console action")
-        self.on_simulated()
+        if action == self.STEP_ID:
+            self.on_simulated()
+        else:
+            self.on_sandbox_action(action)
 
     def on_simulated(self) -> None:
         """Hook: a sandbox console action was simulated; screens re-verify here."""
+
+    def on_sandbox_action(self, action: str) -> None:
+        """Hook: another sandbox simulation the step offers (wizard.steps.SANDBOX_ACTIONS)."""
+        self.on_simulated()

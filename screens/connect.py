@@ -15,7 +15,7 @@ from screens.base import ErrorHandler, StepScreen
 from screens.dialogs import Choice
 from wizard.aws import clock_warning
 from wizard.checklist import STEPS_BY_ID, Status
-from wizard.context import Connection, OpenResult
+from wizard.context import Connection, OpenResult, Reverified
 from wizard.errors import WizardError
 from wizard.verify import Seen
 
@@ -39,6 +39,7 @@ class ConnectScreen(StepScreen):
         yield Static("", id="sandbox-state", classes="help hidden")
         yield Static("", id="identity")
         yield Static("", id="root-warning", classes="warning hidden")
+        yield Static("", id="account-position", classes="hidden")
         yield Static("", id="clock-warning", classes="warning hidden")
         with Horizontal(classes="buttons"):
             yield Button("Retry", id="retry", classes="hidden")
@@ -84,6 +85,7 @@ class ConnectScreen(StepScreen):
             cw.update(warning)
             cw.remove_class("hidden")
         self._skew = skew
+        self._connection = result
         try:
             found = self.ctx.open_session(ident)
         except WizardError as exc:
@@ -163,6 +165,8 @@ class ConnectScreen(StepScreen):
                 "caller_is_root": ident.is_root,
                 "clock_skew_seconds": None if self._skew is None else round(self._skew, 1),
                 "source": "sts:GetCallerIdentity"})
+        self._root_found = self._apply_root_credentials()
+        self.show_position()
         self.refresh_chrome()
         self.query_one("#continue", Button).disabled = False
         if resumed and not self.ctx.store.read_only:
@@ -171,6 +175,42 @@ class ConnectScreen(StepScreen):
                 self.query_one("#connect-info", Static).update(
                     f"Resumed. Re-verifying {len(todo)} step(s) against AWS …")
                 self.run_aws(self.ctx.read_reverify, then=self._reverified, group="reverify")
+            elif self._root_found.lost or self._root_found.unknown:
+                self.query_one("#connect-info", Static).update(self._resume_message(Reverified()))
+
+    def _apply_root_credentials(self) -> Reverified:
+        """The root steps as the connect read shows them (not applicable when root has no
+        credentials; back to pending when it has them again)."""
+        if self.ctx.store.read_only:
+            return Reverified()
+        try:
+            return self.ctx.apply_root_credentials(self._connection.root_credentials)
+        except (WizardError, OSError) as exc:
+            self.show_error(f"Not saved: {exc}")
+            return Reverified()
+
+    def show_position(self) -> None:
+        """What the connect read shows of the account: root without credentials."""
+        creds = self._connection.root_credentials
+        lines = []
+        if creds is not None and creds.none:
+            lines.append("AWS shows the root user has no credentials (no password, access key or "
+                         "signing certificate; iam:GetAccountSummary): the root MFA, root access keys "
+                         "and root password steps are not applicable (verified).")
+        elif creds is None and self._connection.root_problem:
+            lines.append(f"The root user's credentials could not be read: {self._connection.root_problem}")
+        panel = self.query_one("#account-position", Static)
+        panel.update(Text("\n".join(lines)))
+        panel.set_class(not lines, "hidden")
+
+    def _resume_message(self, found: Reverified) -> str:
+        lost = [*found.lost, *self._root_found.lost]
+        unknown = [*found.unknown, *self._root_found.unknown]
+        msg = ("Resumed; every verified step was confirmed again in AWS." if not lost else
+               f"Resumed; AWS no longer shows the result of: {_titles(tuple(lost))} (set back to pending).")
+        if unknown:
+            msg += f" Could not re-read (access denied or unsupported): {_titles(tuple(unknown))}."
+        return msg
 
     def _reverified(self, results: dict[str, Seen | None]) -> None:
         try:
@@ -181,11 +221,7 @@ class ConnectScreen(StepScreen):
         self.refresh_chrome()
         if found is None:
             return
-        msg = ("Resumed; every verified step was confirmed again in AWS." if not found.lost else
-               f"Resumed; AWS no longer shows the result of: {_titles(found.lost)} (set back to pending).")
-        if found.unknown:
-            msg += f" Could not re-read (access denied or unsupported): {_titles(found.unknown)}."
-        self.query_one("#connect-info", Static).update(msg)
+        self.query_one("#connect-info", Static).update(self._resume_message(found))
 
     @on(Button.Pressed, "#continue")
     def _continue(self) -> None:
