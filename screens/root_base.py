@@ -9,6 +9,7 @@ steps AWS can see, CONFIRMED on steps no API can see); "Skip…" (SKIPPED with a
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from typing import Any
 
 from textual import on
@@ -266,25 +267,37 @@ class RootStepScreen(StepScreen):
             self.show_info(f"Skipped: {reason}")
 
     # -- sandbox ----------------------------------------------------------------------------
+    def on_simulated(self) -> None:
+        if self.verifiable:
+            self.verify()  # check(): this step, not applicable included
+        else:
+            self._after_simulation(self._simulated)
+
     def on_sandbox_action(self, action: str) -> None:
         """After a simulated removal of root's credentials: every root step as AWS now
         shows it (all of them close as not applicable), then this step's own read."""
         if action != REMOVE_ROOT_CREDENTIALS:
             super().on_sandbox_action(action)
             return
-        self.run_aws(read_root_credentials, self.ctx.aws, then=self._root_read)
+        self._after_simulation(self.load)
 
-    def _root_read(self, creds: RootCredentials) -> None:
+    def _after_simulation(self, then: Callable[[], None]) -> None:
+        """A simulation may have changed root's credentials: on a step that can be not
+        applicable, every such step is set from a fresh read first (not only this one)."""
+        if STEPS_BY_ID[self.STEP_ID].not_applicable_when is None:
+            then()
+            return
+        self.run_aws(read_root_credentials, self.ctx.aws, then=lambda creds: self._root_read(creds, then))
+
+    def _root_read(self, creds: RootCredentials, then: Callable[[], None]) -> None:
         try:
             self.ctx.apply_root_credentials(creds)
         except (WizardError, OSError) as exc:
             self.show_error(f"Not saved: {exc}")
         self.refresh_chrome()
-        self.load()
+        then()
 
-    def on_simulated(self) -> None:
-        if self.verifiable:
-            self.verify()
-        else:
+    def _simulated(self) -> None:
+        if self.ctx.checklist.step(self.STEP_ID).status != Status.NOT_APPLICABLE:
             self.show_info("SANDBOX: the console action was simulated. No API can see it: "
                            "confirm the step when you have checked it.")

@@ -58,8 +58,8 @@ def status_label(rec: StepRecord) -> str:
 
 # Outcomes that close a step (the wizard moves on and counts it as handled).
 CLOSED = {Status.DONE, Status.CONFIRMED, Status.SKIPPED, Status.RETIRED, Status.NOT_APPLICABLE}
-NO_LONGER_NOT_APPLICABLE = ("Not applicable when verified (root had no credentials), but AWS now "
-                            "shows root credentials.")
+NO_LONGER_NOT_APPLICABLE = ("Not applicable when verified (root had no credentials), but AWS no "
+                            "longer shows that root has no credentials.")
 
 
 # The steps are declared in wizard.steps; the checklist walks them in that order.
