@@ -17,11 +17,35 @@ from wizard.aws import clock_warning
 from wizard.checklist import STEPS_BY_ID, Status
 from wizard.context import Connection, OpenResult, Reverified
 from wizard.errors import WizardError
+from wizard.organizations import OrgPosition
 from wizard.verify import Seen
 
 
 def _titles(step_ids: tuple[str, ...]) -> str:
     return ", ".join(STEPS_BY_ID[sid].title for sid in step_ids)
+
+
+def org_position_text(org: OrgPosition | None, problem: str, *, demo: bool = False) -> str:
+    """One paragraph on where the account stands in AWS Organizations (all plain text)."""
+    if org is None:
+        return (f"AWS Organizations: not known ({problem or 'the read failed'}). Nothing else "
+                "depends on it.")
+    if org.kind == "standalone":
+        return "AWS Organizations: a standalone account (not in an organization)."
+    if org.kind == "unknown":
+        return (f"AWS Organizations: not known ({org.detail}). That is a normal answer for many "
+                "callers; nothing else depends on it.")
+    if org.kind == "management":
+        command = "rootwizard --demo --org" if demo else "rootwizard --org"
+        return (f"AWS Organizations: the management account of organization {org.organization_id}. "
+                "Member accounts' root users can be handled centrally from here (centralized root "
+                "access): audit their credentials and remove them without signing in as each "
+                f"root. For that, run `{command}` (the organization view) or `rootwizard org "
+                "status`. This wizard secures this account's own root user, which centralized "
+                "root access does not reach.")
+    return (f"AWS Organizations: a member account of organization {org.organization_id} "
+            f"(management account {org.management_account_id}). Its management account can "
+            "audit and remove this account's root credentials centrally.")
 
 
 class ConnectScreen(StepScreen):
@@ -164,7 +188,9 @@ class ConnectScreen(StepScreen):
                 "account_id": ident.account_id, "caller_arn": ident.arn,
                 "caller_is_root": ident.is_root,
                 "clock_skew_seconds": None if self._skew is None else round(self._skew, 1),
-                "source": "sts:GetCallerIdentity"})
+                "source": "sts:GetCallerIdentity",
+                **({"organization": self._connection.org.to_json(), "organization_source":
+                    "organizations:DescribeOrganization"} if self._connection.org else {})})
         self._root_found = self._apply_root_credentials()
         self.show_position()
         self.refresh_chrome()
@@ -190,13 +216,17 @@ class ConnectScreen(StepScreen):
             return Reverified()
 
     def show_position(self) -> None:
-        """What the connect read shows of the account: root without credentials."""
+        """What the connect reads show of the account: standalone, management account or
+        member of an organization, and a root without credentials."""
         creds = self._connection.root_credentials
-        lines = []
+        lines = [org_position_text(self._connection.org, self._connection.org_problem, demo=self.ctx.demo)]
         if creds is not None and creds.none:
+            member = self._connection.org is not None and self._connection.org.kind == "member"
             lines.append("AWS shows the root user has no credentials (no password, access key or "
-                         "signing certificate; iam:GetAccountSummary): the root MFA, root access keys "
-                         "and root password steps are not applicable (verified).")
+                         "signing certificate; iam:GetAccountSummary)"
+                         + (", as centralized root access leaves a member account" if member else "")
+                         + ": the root MFA, root access keys and root password steps are not "
+                         "applicable (verified).")
         elif creds is None and self._connection.root_problem:
             lines.append(f"The root user's credentials could not be read: {self._connection.root_problem}")
         panel = self.query_one("#account-position", Static)

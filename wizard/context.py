@@ -9,11 +9,12 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from wizard.aws import AwsAccess, Identity
 from wizard.checklist import Checklist, Status, iso, utcnow, verdict
 from wizard.errors import SessionError, WizardError
+from wizard.organizations import OrgPosition, describe_account_org
 from wizard.session import SessionStore
 from wizard.steps import STEPS, RootCredentials
 from wizard.verify import Seen, read_root_credentials, reverify
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
     from wizard.sandbox import Sandbox
 
 log = logging.getLogger("rootwizard.session")
+T = TypeVar("T")
 
 
 @dataclass
@@ -44,6 +46,8 @@ class Connection:
     clock_skew: float | None
     root_credentials: RootCredentials | None = None
     root_problem: str = ""
+    org: OrgPosition | None = None  # standalone, management or member (None: the read failed)
+    org_problem: str = ""
 
 
 @dataclass(frozen=True)
@@ -53,6 +57,18 @@ class Reverified:
 
     lost: tuple[str, ...] = ()
     unknown: tuple[str, ...] = ()
+
+
+def _optional(read: Callable[..., T], *args: Any) -> tuple[T | None, str]:
+    """(the read's answer, "") or (None, why it failed): for reads that must never block
+    what calls them (an unexpected failure is logged with its traceback)."""
+    try:
+        return read(*args), ""
+    except WizardError as err:
+        return None, err.message
+    except Exception as exc:  # e.g. an answer of an unexpected shape
+        log.warning("%s failed", getattr(read, "__name__", "a read"), exc_info=True)
+        return None, f"unexpected {type(exc).__name__} (see the log)"
 
 
 @dataclass
@@ -85,16 +101,15 @@ class WizardContext:
         return self.aws.identity()
 
     def connect_checked(self) -> Connection:
-        """Blocking: connect(), measure the clock's skew against AWS (TOTP needs it) and
-        read the root user's credentials (the root steps are not applicable without any).
-        A failed root read is kept as its message, never raised."""
+        """Blocking: connect(), measure the clock's skew against AWS (TOTP needs it), read
+        the root user's credentials (the root steps are not applicable without any) and
+        where the account stands in AWS Organizations. A failure of either read is kept as
+        its message, never raised: it does not block connecting."""
         identity = self.connect()
         skew = self.aws.clock_skew()
-        try:
-            creds, problem = read_root_credentials(self.aws), ""
-        except WizardError as err:
-            creds, problem = None, err.message
-        return Connection(identity, skew, creds, problem)
+        creds, problem = _optional(read_root_credentials, self.aws)
+        org, org_problem = _optional(describe_account_org, self.aws, identity.account_id)
+        return Connection(identity, skew, creds, problem, org, org_problem)
 
     def open_session(self, identity: Identity) -> OpenResult:
         self.identity = identity
