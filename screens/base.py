@@ -277,7 +277,7 @@ class StepScreen(Screen):
         if len(offered) == 1:
             self.simulate(offered[0][0])
             return
-        text = "\n".join(f"{name}: {label}." for _, name, label in offered)
+        text = "\n".join(f"• {label[:1].upper()}{label[1:]}." for _, _, label in offered)
         self.app.push_screen(Choice(
             "SANDBOX: simulate", f"What should the sandbox simulate?\n\n{text}",
             [*((action, name) for action, name, _ in offered), ("cancel", "Cancel")], cancel="cancel"),

@@ -47,6 +47,13 @@ def test_not_applicable_is_a_closed_verified_status():
     assert back.to_json() == cl.to_json()
 
 
+def test_every_status_has_a_label_and_a_plain_sidebar_mark():
+    from screens.base import STATUS_MARKS
+
+    assert set(STATUS_LABELS) == set(Status) == set(STATUS_MARKS)
+    assert STATUS_MARKS[Status.NOT_APPLICABLE] == "[n/a]"
+
+
 def test_verdict_not_applicable_and_its_loss():
     assert verdict(Status.PENDING, False, not_applicable=True) == (Status.NOT_APPLICABLE, "")
     assert verdict(Status.DONE, True, not_applicable=True) == (Status.NOT_APPLICABLE, "")

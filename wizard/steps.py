@@ -297,7 +297,7 @@ def simulations(step_id: str) -> list[tuple[str, str, str]]:
     step = STEPS_BY_ID.get(step_id)
     if step is None:
         return []
-    own = [(step.id, "The console action", step.simulation)] if step.simulation else []
+    own = [(step.id, "Console action", step.simulation)] if step.simulation else []
     return own + [(a, *SANDBOX_ACTIONS[a]) for a in step.sandbox_actions]
 
 
