@@ -25,7 +25,7 @@ from wizard.errors import InputError, WizardError
 from wizard.rootchecks import ROOT_STEPS, RootStep, validate_note, validate_reason
 from wizard.rootflow import describe_evidence
 from wizard.steps import REMOVE_ROOT_CREDENTIALS, SIMULATABLE, STEPS_BY_ID, RootCredentials
-from wizard.verify import VERIFIERS, Seen, can_check, check, read_root_credentials
+from wizard.verify import VERIFIERS, Checked, Seen, can_check, check, is_not_applicable, read_root_credentials
 
 
 def plain(content: str = "", **kwargs: Any) -> Static:
@@ -155,7 +155,7 @@ class RootStepScreen(StepScreen):
         if can_check(self.STEP_ID):
             self.run_aws(self.read_verdict, *self._reading(), then=self._loaded)
 
-    def _loaded(self, seen: Seen) -> None:
+    def _loaded(self, seen: Checked) -> None:
         current = self.ctx.checklist.step(self.STEP_ID).status
         if seen.not_applicable != (current == Status.NOT_APPLICABLE):
             self.apply_verdict(seen)
@@ -189,24 +189,24 @@ class RootStepScreen(StepScreen):
         return self.ctx.aws, copy.deepcopy(self.ctx.checklist.step(self.STEP_ID))
 
     @staticmethod
-    def read_verdict(aws: AwsAccess, rec: StepRecord) -> Seen:
+    def read_verdict(aws: AwsAccess, rec: StepRecord) -> Checked:
         """Runs in a worker: what a fresh AWS read shows of the step's result."""
         return check(aws, rec)
 
     def verify(self) -> None:
         self.run_aws(self.read_verdict, *self._reading(), then=self.apply_verdict)
 
-    def apply_verdict(self, seen: Seen) -> None:
+    def apply_verdict(self, seen: Seen | Checked) -> None:
         """Record what a verification saw (see wizard.checklist.verdict): DONE only when
         AWS shows the result; nothing is claimed for a step nobody said was done."""
         status, error = verdict(self.ctx.checklist.step(self.STEP_ID).status, seen.ok,
-                                not_applicable=seen.not_applicable)
+                                not_applicable=is_not_applicable(seen))
         recorded = status is not None and self.change(status, evidence=seen.evidence, source="aws", error=error)
         self.show_result(seen, recorded=recorded)
 
-    def show_result(self, result: Seen, *, recorded: bool) -> None:
+    def show_result(self, result: Seen | Checked, *, recorded: bool) -> None:
         ok, seen = result.ok, describe_evidence(result.evidence)
-        if result.not_applicable:
+        if is_not_applicable(result):
             text = f"AWS shows: {seen}. " + (STATUS_LABELS[Status.NOT_APPLICABLE].capitalize() + "."
                                              if recorded else "Not applicable: root has no credentials.")
         elif ok:

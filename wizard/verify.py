@@ -14,12 +14,23 @@ from wizard.steps import STEPS_BY_ID, Caller, RootCredentials
 
 
 class Seen(NamedTuple):
-    """What a verifier saw: ``ok`` when AWS shows the step's result, and the evidence;
-    ``not_applicable`` when AWS shows the step has nothing to act on (see check())."""
+    """What a verifier saw: ``ok`` when AWS shows the step's result, and the evidence."""
+
+    ok: bool
+    evidence: dict[str, Any]
+
+
+class Checked(NamedTuple):
+    """What check() saw: a verifier's Seen, or ``not_applicable`` when AWS shows the step
+    has nothing to act on (then ``ok`` too)."""
 
     ok: bool
     evidence: dict[str, Any]
     not_applicable: bool = False
+
+
+def is_not_applicable(seen: Seen | Checked) -> bool:
+    return isinstance(seen, Checked) and seen.not_applicable
 
 
 Verifier = Callable[[AwsAccess, StepRecord], Seen]
@@ -64,7 +75,7 @@ def can_check(step_id: str) -> bool:
     return step_id in VERIFIERS or STEPS_BY_ID[step_id].not_applicable_when is not None
 
 
-def check(aws: AwsAccess, rec: StepRecord) -> Seen:
+def check(aws: AwsAccess, rec: StepRecord) -> Checked:
     """A step's verification: first whether it is not applicable (its registry predicate
     on what AWS shows now), then its verifier. A step recorded not applicable that AWS no
     longer shows so is seen not done (it goes back to pending: wizard.checklist.verdict)."""
@@ -73,10 +84,10 @@ def check(aws: AwsAccess, rec: StepRecord) -> Seen:
         aws = cast(AwsAccess, _SummaryOnce(aws))  # the verifier reads the same answer
         creds = read_root_credentials(aws)
         if step.not_applicable_when(Caller(root_credentials=creds)):
-            return Seen(True, creds.evidence(), not_applicable=True)
+            return Checked(True, creds.evidence(), not_applicable=True)
         if rec.status == Status.NOT_APPLICABLE or rec.id not in VERIFIERS:
-            return Seen(False, creds.evidence())
-    return VERIFIERS[rec.id](aws, rec)
+            return Checked(False, creds.evidence())
+    return Checked(*VERIFIERS[rec.id](aws, rec))
 
 
 def root_mfa(aws: AwsAccess, _rec: StepRecord | None = None) -> Seen:
