@@ -11,6 +11,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Button, Static
 
+from screens.app import OPEN_ORG_VIEW
 from screens.base import ErrorHandler, StepScreen
 from screens.dialogs import Choice
 from wizard.aws import clock_warning
@@ -40,8 +41,8 @@ def org_position_text(org: OrgPosition | None, problem: str, *, demo: bool = Fal
         return (f"AWS Organizations: the management account of organization {org.organization_id}. "
                 "Member accounts' root users can be handled centrally from here (centralized root "
                 "access): audit their credentials and remove them without signing in as each "
-                f"root. For that, run `{command}` (the organization view) or `rootwizard org "
-                "status`. This wizard secures this account's own root user, which centralized "
+                "root. Open the organization view below (or later: `" + command + "`, or `rootwizard "
+                "org status`). This wizard secures this account's own root user, which centralized "
                 "root access does not reach.")
     return (f"AWS Organizations: a member account of organization {org.organization_id} "
             f"(management account {org.management_account_id}). Its management account can "
@@ -68,6 +69,7 @@ class ConnectScreen(StepScreen):
         with Horizontal(classes="buttons"):
             yield Button("Retry", id="retry", classes="hidden")
             yield Button("Continue", id="continue", variant="primary", disabled=True)
+            yield Button("Open the organization view", id="org-view", classes="hidden")
 
     def on_mount(self) -> None:
         self.connect()
@@ -229,6 +231,8 @@ class ConnectScreen(StepScreen):
                          "applicable (verified).")
         elif creds is None and self._connection.root_problem:
             lines.append(f"The root user's credentials could not be read: {self._connection.root_problem}")
+        org = self._connection.org
+        self.query_one("#org-view").set_class(org is None or not org.can_manage_roots_centrally, "hidden")
         panel = self.query_one("#account-position", Static)
         panel.update(Text("\n".join(lines)))
         panel.set_class(not lines, "hidden")
@@ -252,6 +256,11 @@ class ConnectScreen(StepScreen):
         if found is None:
             return
         self.query_one("#connect-info", Static).update(self._resume_message(found))
+
+    @on(Button.Pressed, "#org-view")
+    def _org_view(self) -> None:
+        """Leave this account's wizard (its session stays saved) for the organization view."""
+        self.app.exit(result=OPEN_ORG_VIEW)
 
     @on(Button.Pressed, "#continue")
     def _continue(self) -> None:

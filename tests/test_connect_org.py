@@ -1,20 +1,19 @@
 """Issue 19, in the single-account wizard: connect tells whether the account is
 standalone, an organization's management account or a member (DescribeOrganization);
 "not in an organization" and AccessDenied are normal answers, and no failure of this read
-blocks connecting."""
+blocks connecting. (The domain read, wizard.organizations.describe_account_org, is tested
+in test_organizations.py.)"""
 
 from __future__ import annotations
 
 import boto3
 import pytest
-from botocore.stub import Stubber
 from textual.widgets import Button
 
 from conftest import settle
-from wizard.aws import AwsAccess, ConnectionSettings
 from wizard.checklist import Status
 from wizard.errors import AwsError, ThrottledError
-from wizard.organizations import OrgPosition, describe_account_org
+from wizard.organizations import OrgPosition
 from wizard.verify import root_credentials_from
 
 ACCOUNT = "123456789012"
@@ -23,42 +22,6 @@ ROOT_STEPS = ("root_mfa", "root_access_keys", "root_password")
 
 def text(app, selector: str) -> str:
     return str(app.screen.query_one(selector).render())
-
-
-# --- the domain read ------------------------------------------------------------------------
-
-
-@pytest.fixture
-def aws(aws_env):
-    from moto import mock_aws
-
-    with mock_aws():
-        yield AwsAccess(ConnectionSettings(region="us-east-1"))
-
-
-def test_standalone_then_management(aws):
-    pos = describe_account_org(aws, ACCOUNT)
-    assert pos.kind == "standalone" and pos.organization_id is None
-    boto3.client("organizations", region_name="us-east-1").create_organization(FeatureSet="ALL")
-    pos = describe_account_org(aws, ACCOUNT)
-    assert pos.kind == "management" and pos.can_manage_roots_centrally
-    assert pos.organization_id and pos.management_account_id == ACCOUNT and pos.all_features
-
-
-def test_member_access_denied_and_other_errors(aws):
-    stub = Stubber(aws._client("organizations"))
-    stub.add_response("describe_organization", {"Organization": {
-        "Id": "o-exampleorg1", "MasterAccountId": "999988887777", "FeatureSet": "ALL"}})
-    stub.add_client_error("describe_organization", "AccessDeniedException", "not allowed", 400)
-    stub.add_client_error("describe_organization", "ServiceException", "boom", 500)
-    with stub:
-        member = describe_account_org(aws, ACCOUNT)
-        assert member.kind == "member" and member.management_account_id == "999988887777"
-        assert not member.can_manage_roots_centrally
-        denied = describe_account_org(aws, ACCOUNT)
-        assert denied.kind == "unknown" and "organizations:DescribeOrganization" in denied.detail
-        with pytest.raises(AwsError):
-            describe_account_org(aws, ACCOUNT)
 
 
 # --- connect in the TUI ------------------------------------------------------------------------
@@ -71,6 +34,7 @@ async def test_sandbox_is_a_standalone_account(make_app):
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(app, pilot)
         assert "a standalone account (not in an organization)" in text(app, "#account-position")
+        assert app.screen.query_one("#org-view").has_class("hidden")
         ev = app.ctx.checklist.step("connect").evidence
         assert ev["organization"]["kind"] == "standalone"
         assert ev["organization_source"] == "organizations:DescribeOrganization"
@@ -87,6 +51,27 @@ async def test_management_account_is_offered_the_org_mode(make_app, moto_endpoin
         assert "handled centrally" in shown and "rootwizard --org" in shown
         assert app.ctx.checklist.step("connect").evidence["organization"]["kind"] == "management"
         assert "organizations:DescribeOrganization" in app.ctx.aws.calls
+        offer = app.screen.query_one("#org-view", Button)
+        assert not offer.has_class("hidden")
+        await pilot.click("#org-view")
+        await pilot.pause()
+    from screens.app import OPEN_ORG_VIEW
+
+    assert app.return_value == OPEN_ORG_VIEW
+
+
+def test_the_cli_opens_the_org_view_when_connect_asks(monkeypatch, tmp_path):
+    """`rootwizard`: when the operator chose the organization view at connect, the org view
+    runs next, with the same connection settings."""
+    from screens.app import OPEN_ORG_VIEW, RootWizardApp
+    from screens.org import OrgApp
+    from wizard import cli
+
+    ran = []
+    monkeypatch.setattr(RootWizardApp, "run", lambda self: ran.append("wizard") or OPEN_ORG_VIEW)
+    monkeypatch.setattr(OrgApp, "run", lambda self: ran.append(("org", self.session.demo)))
+    assert cli.main(["--state-dir", str(tmp_path)]) == 0
+    assert ran == ["wizard", ("org", False)]
 
 
 async def test_member_without_root_credentials(make_app, monkeypatch):
