@@ -16,6 +16,7 @@ from wizard.errors import WizardError
 from wizard.steps import STEPS_BY_ID
 
 log = logging.getLogger("rootwizard.app")
+OPEN_ORG_VIEW = "open-org-view"  # the app's result when the operator asks for the organization view
 
 def screen_class(step_id: str) -> type:
     """The screen of a step, as declared in the registry (imported when first opened)."""

@@ -18,9 +18,10 @@ from textual.widget import Widget
 from textual.widgets import Button, Footer, Input, Label, ListItem, ListView, Static
 from textual.worker import Worker, WorkerState
 
+from screens.dialogs import Choice
 from wizard.checklist import STEPS_BY_ID, Checklist, Status, status_label
 from wizard.errors import UnexpectedError, WizardError
-from wizard.steps import SIMULATABLE, STEPS
+from wizard.steps import STEPS, simulations
 
 if TYPE_CHECKING:
     from screens.app import RootWizardApp
@@ -34,6 +35,7 @@ STATUS_MARKS = {
     Status.SKIPPED: "[-]",
     Status.FAILED: "[!]",
     Status.RETIRED: "[r]",
+    Status.NOT_APPLICABLE: "[n/a]",
 }
 
 
@@ -405,7 +407,7 @@ class StepScreen(Screen):
         if action == "simulate":
             if self.ctx.sandbox is None:
                 return False
-            return self.STEP_ID in SIMULATABLE
+            return bool(simulations(self.STEP_ID))
         if action == "press" and parameters:
             found = self.query(f"#{parameters[0]}").results(Button)
             button = next(iter(found), None)
@@ -417,12 +419,34 @@ class StepScreen(Screen):
         return True
 
     def action_simulate(self) -> None:
+        """F6 in the sandbox: simulate the step's console action, or ask which one when the
+        step offers more (wizard.steps.simulations)."""
+        offered = simulations(self.STEP_ID)
+        if self.ctx.sandbox is None or not offered:
+            return
+        if len(offered) == 1:
+            self.simulate(offered[0][0])
+            return
+        text = "\n".join(f"• {label[:1].upper()}{label[1:]}." for _, _, label in offered)
+        self.app.push_screen(Choice(
+            "SANDBOX: simulate", f"What should the sandbox simulate?\n\n{text}",
+            [*((action, name) for action, name, _ in offered), ("cancel", "Cancel")], cancel="cancel"),
+            lambda action: self.simulate(action) if action and action != "cancel" else None)
+
+    def simulate(self, action: str) -> None:
         sandbox = self.ctx.sandbox
         if sandbox is None:
             return
-        text = sandbox.simulate(self.STEP_ID)
+        text = sandbox.simulate(action)
         self.notify(f"SANDBOX: {text}", title="Simulated console action")
-        self.on_simulated()
+        if action == self.STEP_ID:
+            self.on_simulated()
+        else:
+            self.on_sandbox_action(action)
 
     def on_simulated(self) -> None:
         """Hook: a sandbox console action was simulated; screens re-verify here."""
+
+    def on_sandbox_action(self, action: str) -> None:
+        """Hook: another sandbox simulation the step offers (wizard.steps.SANDBOX_ACTIONS)."""
+        self.on_simulated()

@@ -12,17 +12,42 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import Button, Static
 
+from screens.app import OPEN_ORG_VIEW
 from screens.base import ErrorHandler, StepScreen
 from screens.dialogs import Choice
 from wizard.aws import clock_warning
 from wizard.checklist import STEPS_BY_ID, Status
-from wizard.context import Connection, OpenResult
+from wizard.context import Connection, OpenResult, Reverified
 from wizard.errors import WizardError
+from wizard.organizations import OrgPosition
 from wizard.verify import Seen
 
 
 def _titles(step_ids: tuple[str, ...]) -> str:
     return ", ".join(STEPS_BY_ID[sid].title for sid in step_ids)
+
+
+def org_position_text(org: OrgPosition | None, problem: str, *, demo: bool = False) -> str:
+    """One paragraph on where the account stands in AWS Organizations (all plain text)."""
+    if org is None:
+        return (f"AWS Organizations: not known ({problem or 'the read failed'}). Nothing else "
+                "depends on it.")
+    if org.kind == "standalone":
+        return "AWS Organizations: a standalone account (not in an organization)."
+    if org.kind == "unknown":
+        return (f"AWS Organizations: not known ({org.detail}). That is a normal answer for many "
+                "callers; nothing else depends on it.")
+    if org.kind == "management":
+        command = "rootwizard --demo --org" if demo else "rootwizard --org"
+        return (f"AWS Organizations: the management account of organization {org.organization_id}. "
+                "Member accounts' root users can be handled centrally from here (centralized root "
+                "access): audit their credentials and remove them without signing in as each "
+                "root. Open the organization view below (or later: `" + command + "`, or `rootwizard "
+                "org status`). This wizard secures this account's own root user, which centralized "
+                "root access does not reach.")
+    return (f"AWS Organizations: a member account of organization {org.organization_id} "
+            f"(management account {org.management_account_id}). Its management account can "
+            "audit and remove this account's root credentials centrally.")
 
 
 class ConnectScreen(StepScreen):
@@ -48,10 +73,12 @@ class ConnectScreen(StepScreen):
         yield Static("", id="sandbox-state", classes="help hidden")
         yield Static("", id="identity")
         yield Static("", id="root-warning", classes="warning hidden")
+        yield Static("", id="account-position", classes="hidden")
         yield Static("", id="clock-warning", classes="warning hidden")
         with Horizontal(classes="buttons"):
             yield Button("Retry", id="retry", classes="hidden")
             yield Button("Continue", id="continue", variant="primary", disabled=True)
+            yield Button("Open the organization view", id="org-view", classes="hidden")
 
     def on_mount(self) -> None:
         self.connect()
@@ -95,6 +122,7 @@ class ConnectScreen(StepScreen):
             cw.update(warning)
             cw.remove_class("hidden")
         self._skew = skew
+        self._connection = result
         try:
             found = self.ctx.open_session(ident)
         except WizardError as exc:
@@ -173,7 +201,11 @@ class ConnectScreen(StepScreen):
                 "account_id": ident.account_id, "caller_arn": ident.arn,
                 "caller_is_root": ident.is_root,
                 "clock_skew_seconds": None if self._skew is None else round(self._skew, 1),
-                "source": "sts:GetCallerIdentity"})
+                "source": "sts:GetCallerIdentity",
+                **({"organization": self._connection.org.to_json(), "organization_source":
+                    "organizations:DescribeOrganization"} if self._connection.org else {})})
+        self._root_found = self._apply_root_credentials()
+        self.show_position()
         self.refresh_chrome()
         self.query_one("#continue", Button).disabled = False
         if resumed and not self.ctx.store.read_only:
@@ -182,6 +214,48 @@ class ConnectScreen(StepScreen):
                 self.query_one("#connect-info", Static).update(
                     f"Resumed. Re-verifying {len(todo)} step(s) against AWS …")
                 self.run_aws(self.ctx.read_reverify, then=self._reverified, group="reverify")
+            elif self._root_found.lost or self._root_found.unknown:
+                self.query_one("#connect-info", Static).update(self._resume_message(Reverified()))
+
+    def _apply_root_credentials(self) -> Reverified:
+        """The root steps as the connect read shows them (not applicable when root has no
+        credentials; back to pending when it has them again)."""
+        if self.ctx.store.read_only:
+            return Reverified()
+        try:
+            return self.ctx.apply_root_credentials(self._connection.root_credentials)
+        except (WizardError, OSError) as exc:
+            self.show_error(f"Not saved: {exc}")
+            return Reverified()
+
+    def show_position(self) -> None:
+        """What the connect reads show of the account: standalone, management account or
+        member of an organization, and a root without credentials."""
+        creds = self._connection.root_credentials
+        lines = [org_position_text(self._connection.org, self._connection.org_problem, demo=self.ctx.demo)]
+        if creds is not None and creds.none:
+            member = self._connection.org is not None and self._connection.org.kind == "member"
+            lines.append("AWS shows the root user has no credentials (no password, access key or "
+                         "signing certificate; iam:GetAccountSummary)"
+                         + (", as centralized root access leaves a member account" if member else "")
+                         + ": the root MFA, root access keys and root password steps are not "
+                         "applicable (verified).")
+        elif creds is None and self._connection.root_problem:
+            lines.append(f"The root user's credentials could not be read: {self._connection.root_problem}")
+        org = self._connection.org
+        self.query_one("#org-view").set_class(org is None or not org.can_manage_roots_centrally, "hidden")
+        panel = self.query_one("#account-position", Static)
+        panel.update(Text("\n".join(lines)))
+        panel.set_class(not lines, "hidden")
+
+    def _resume_message(self, found: Reverified) -> str:
+        lost = [*found.lost, *self._root_found.lost]
+        unknown = [*found.unknown, *self._root_found.unknown]
+        msg = ("Resumed; every verified step was confirmed again in AWS." if not lost else
+               f"Resumed; AWS no longer shows the result of: {_titles(tuple(lost))} (set back to pending).")
+        if unknown:
+            msg += f" Could not re-read (access denied or unsupported): {_titles(tuple(unknown))}."
+        return msg
 
     def _reverified(self, results: dict[str, Seen | None]) -> None:
         try:
@@ -192,11 +266,12 @@ class ConnectScreen(StepScreen):
         self.refresh_chrome()
         if found is None:
             return
-        msg = ("Resumed; every verified step was confirmed again in AWS." if not found.lost else
-               f"Resumed; AWS no longer shows the result of: {_titles(found.lost)} (set back to pending).")
-        if found.unknown:
-            msg += f" Could not re-read (access denied or unsupported): {_titles(found.unknown)}."
-        self.query_one("#connect-info", Static).update(msg)
+        self.query_one("#connect-info", Static).update(self._resume_message(found))
+
+    @on(Button.Pressed, "#org-view")
+    def _org_view(self) -> None:
+        """Leave this account's wizard (its session stays saved) for the organization view."""
+        self.app.exit(result=OPEN_ORG_VIEW)
 
     @on(Button.Pressed, "#continue")
     def _continue(self) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import re
+from collections.abc import Callable
 from typing import Any
 
 from rich.text import Text
@@ -23,12 +24,12 @@ from textual.widgets import Button, Input, Label, Static
 
 from screens.base import StepScreen
 from wizard.aws import AwsAccess
-from wizard.checklist import Status, StepRecord, verdict
-from wizard.errors import InputError
+from wizard.checklist import STATUS_LABELS, Status, StepRecord, verdict
+from wizard.errors import InputError, WizardError
 from wizard.rootchecks import ROOT_STEPS, RootStep, validate_note, validate_reason
 from wizard.rootflow import describe_evidence
-from wizard.steps import SIMULATABLE
-from wizard.verify import VERIFIERS, Seen
+from wizard.steps import REMOVE_ROOT_CREDENTIALS, SIMULATABLE, STEPS_BY_ID, RootCredentials
+from wizard.verify import VERIFIERS, Checked, Seen, can_check, check, is_not_applicable, read_root_credentials
 
 
 def plain(content: str = "", **kwargs: Any) -> Static:
@@ -153,12 +154,15 @@ class RootStepScreen(StepScreen):
 
     def verification_text(self) -> str:
         g = self.guide
+        na = (" When iam:GetAccountSummary shows the root user has no password, access key or "
+              "signing certificate, this step is not applicable (verified)."
+              if STEPS_BY_ID[self.STEP_ID].not_applicable_when is not None else "")
         if self.verifiable:
             return (f"Verification: {g.verify_api}. Press Verify after the console change: the "
-                    "step is done only when AWS shows it.")
+                    "step is done only when AWS shows it." + na)
         seen = f" The wizard shows what {g.verify_api.split(' (')[0]} reports." if g.verify_api else ""
         return ("No API can see this result: you confirm it, and the record says "
-                "\"confirmed by operator\"." + seen + (f" {g.cis}." if g.cis else ""))
+                "\"confirmed by operator\"." + seen + (f" {g.cis}." if g.cis else "") + na)
 
     def compose_step(self) -> ComposeResult:
         yield from ()
@@ -183,11 +187,19 @@ class RootStepScreen(StepScreen):
         self.load()
 
     def load(self) -> None:
-        """Hook: first read of what AWS shows (no outcome is recorded). API steps run
-        their verifier and show its result."""
-        if self.verifiable:
-            self.run_aws(self.read_verdict, *self._reading(),
-                         then=lambda seen: self.show_result(seen, recorded=False))
+        """Hook: first read of what AWS shows. API steps run their verifier and show its
+        result (no outcome is recorded); a step that AWS shows is not applicable (root
+        without credentials), or no longer so, is recorded at once: that is AWS's state,
+        not the operator's word."""
+        if can_check(self.STEP_ID):
+            self.run_aws(self.read_verdict, *self._reading(), then=self._loaded)
+
+    def _loaded(self, seen: Checked) -> None:
+        current = self.ctx.checklist.step(self.STEP_ID).status
+        if seen.not_applicable != (current == Status.NOT_APPLICABLE):
+            self.apply_verdict(seen)
+        elif self.verifiable or seen.not_applicable:
+            self.show_result(seen, recorded=seen.not_applicable)
 
     # -- field errors ------------------------------------------------------------------
     def field_problem(self, field_id: str, message: str) -> None:
@@ -216,23 +228,27 @@ class RootStepScreen(StepScreen):
         return self.ctx.aws, copy.deepcopy(self.ctx.checklist.step(self.STEP_ID))
 
     @staticmethod
-    def read_verdict(aws: AwsAccess, rec: StepRecord) -> Seen:
+    def read_verdict(aws: AwsAccess, rec: StepRecord) -> Checked:
         """Runs in a worker: what a fresh AWS read shows of the step's result."""
-        return VERIFIERS[rec.id](aws, rec)
+        return check(aws, rec)
 
     def verify(self) -> None:
         self.run_aws(self.read_verdict, *self._reading(), then=self.apply_verdict)
 
-    def apply_verdict(self, seen: Seen) -> None:
+    def apply_verdict(self, seen: Seen | Checked) -> None:
         """Record what a verification saw (see wizard.checklist.verdict): DONE only when
         AWS shows the result; nothing is claimed for a step nobody said was done."""
-        status, error = verdict(self.ctx.checklist.step(self.STEP_ID).status, seen.ok)
+        status, error = verdict(self.ctx.checklist.step(self.STEP_ID).status, seen.ok,
+                                not_applicable=is_not_applicable(seen))
         recorded = status is not None and self.change(status, evidence=seen.evidence, source="aws", error=error)
         self.show_result(seen, recorded=recorded)
 
-    def show_result(self, result: Seen, *, recorded: bool) -> None:
+    def show_result(self, result: Seen | Checked, *, recorded: bool) -> None:
         ok, seen = result.ok, describe_evidence(result.evidence)
-        if ok:
+        if is_not_applicable(result):
+            text = f"AWS shows: {seen}. " + (STATUS_LABELS[Status.NOT_APPLICABLE].capitalize() + "."
+                                             if recorded else "Not applicable: root has no credentials.")
+        elif ok:
             text = f"AWS shows: {seen}." + (" Verified: done." if recorded else
                                              " Press Verify to record it as verified.")
         else:
@@ -292,7 +308,35 @@ class RootStepScreen(StepScreen):
     # -- sandbox ----------------------------------------------------------------------------
     def on_simulated(self) -> None:
         if self.verifiable:
-            self.verify()
+            self.verify()  # check(): this step, not applicable included
         else:
+            self._after_simulation(self._simulated)
+
+    def on_sandbox_action(self, action: str) -> None:
+        """After a simulated removal of root's credentials: every root step as AWS now
+        shows it (all of them close as not applicable), then this step's own read."""
+        if action != REMOVE_ROOT_CREDENTIALS:
+            super().on_sandbox_action(action)
+            return
+        self._after_simulation(self.load)
+
+    def _after_simulation(self, then: Callable[[], None]) -> None:
+        """A simulation may have changed root's credentials: on a step that can be not
+        applicable, every such step is set from a fresh read first (not only this one)."""
+        if STEPS_BY_ID[self.STEP_ID].not_applicable_when is None:
+            then()
+            return
+        self.run_aws(read_root_credentials, self.ctx.aws, then=lambda creds: self._root_read(creds, then))
+
+    def _root_read(self, creds: RootCredentials, then: Callable[[], None]) -> None:
+        try:
+            self.ctx.apply_root_credentials(creds)
+        except (WizardError, OSError) as exc:
+            self.show_error(f"Not saved: {exc}")
+        self.refresh_chrome()
+        then()
+
+    def _simulated(self) -> None:
+        if self.ctx.checklist.step(self.STEP_ID).status != Status.NOT_APPLICABLE:
             self.show_info("SANDBOX: the console action was simulated. No API can see it: "
                            "confirm the step when you have checked it.")

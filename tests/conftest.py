@@ -85,3 +85,16 @@ async def settle(app, pilot, rounds: int = 5):
             await pilot.pause()
             if not any(w.is_running for w in app.workers):
                 return
+
+
+async def simulate(app, pilot, action: str | None = None) -> None:
+    """SANDBOX: press F6 on the current step and, when it offers more than one simulation,
+    choose ``action`` (default: the step's own console action); then wait for the reads."""
+    from screens.dialogs import Choice
+
+    step_id = app.screen.STEP_ID
+    await pilot.press("f6")
+    await pilot.pause()
+    if isinstance(app.screen, Choice):
+        await pilot.click(f"#{action or step_id}")
+    await settle(app, pilot)

@@ -8,7 +8,7 @@ import pyotp
 import pytest
 from botocore.stub import Stubber
 
-from conftest import settle
+from conftest import settle, simulate
 from test_screen_iam_mfa import decode, press, text_of, widget_image
 from wizard.checklist import Status
 
@@ -131,8 +131,7 @@ async def test_sandbox_simulated_console_action_is_verified(make_app):
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_step(app, pilot)
         assert status(app).status == Status.PENDING
-        await pilot.press("f6")
-        await settle(app, pilot)
+        await simulate(app, pilot)
         assert status(app).status == Status.DONE
         assert "AccountMFAEnabled = 1" in text_of(screen, "#verify-result")
 

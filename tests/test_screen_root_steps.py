@@ -10,7 +10,7 @@ import pytest
 from botocore.stub import Stubber
 from textual.widgets import Checkbox, Input
 
-from conftest import settle
+from conftest import settle, simulate
 from test_rootflow import root_analysis
 from wizard.checklist import Status, utcnow
 from wizard.credreport import analyse, parse_report
@@ -119,8 +119,7 @@ async def test_sandbox_simulation_makes_verification_observable(make_app):
         assert step(app, "root_access_keys").status == Status.PENDING
         assert "AccountAccessKeysPresent = 1" in text(app, "#verify-result")
         assert "Not done yet." in text(app, "#verify-result")
-        await pilot.press("f6")
-        await settle(app, pilot)
+        await simulate(app, pilot)
         rec = step(app, "root_access_keys")
         assert rec.status == Status.DONE and rec.evidence["AccountAccessKeysPresent"] == 0
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pyotp
 
-from conftest import settle
+from conftest import settle, simulate
 
 ROOT_PASSWORD_CANDIDATE = "Corr3ct-Horse-Battery-Staple!"
 CONTACT = {"name": "Sec Team", "title": "CISO", "email": "security@example.com", "phone": "+1 206 555 0100"}
@@ -50,8 +50,7 @@ async def walk(app, pilot, export_path) -> dict[str, Any]:
 
     for step in ("root_mfa", "root_access_keys"):
         await goto(app, pilot, step)
-        await pilot.press("f6")  # SANDBOX: simulate the console action, then verify
-        await settle(app, pilot)
+        await simulate(app, pilot)  # SANDBOX: simulate the console action, then verify
         await press(app, pilot, "#verify")
 
     await goto(app, pilot, "root_password")

@@ -25,6 +25,7 @@ class Status(StrEnum):
     SKIPPED = "skipped"            # with the operator's reason
     FAILED = "failed"              # with the error
     RETIRED = "retired"            # retired by AWS (security questions)
+    NOT_APPLICABLE = "not_applicable"  # verified: AWS shows the step has nothing to act on
 
 
 STATUS_LABELS = {
@@ -35,6 +36,7 @@ STATUS_LABELS = {
     Status.SKIPPED: "skipped",
     Status.FAILED: "failed",
     Status.RETIRED: "retired by AWS",
+    Status.NOT_APPLICABLE: "not applicable (verified): root has no credentials",
 }
 BELOW_CIS_LABEL = "below the CIS baseline"
 
@@ -55,23 +57,31 @@ def status_label(rec: StepRecord) -> str:
 
 
 # Outcomes that close a step (the wizard moves on and counts it as handled).
-CLOSED = {Status.DONE, Status.CONFIRMED, Status.SKIPPED, Status.RETIRED}
+CLOSED = {Status.DONE, Status.CONFIRMED, Status.SKIPPED, Status.RETIRED, Status.NOT_APPLICABLE}
+NO_LONGER_NOT_APPLICABLE = ("Not applicable when verified (root had no credentials), but AWS no "
+                            "longer shows that root has no credentials.")
 
 
 # The steps are declared in wizard.steps; the checklist walks them in that order.
 STEP_DEFS = STEPS  # the name tests and older callers use
 
 
-def verdict(current: Status, seen: bool) -> tuple[Status | None, str]:
-    """What an API verification changes, as (new status or None, error text): DONE when
-    AWS shows the result; a step the operator said was done stays WAITING; a verified step
-    AWS no longer shows goes back to PENDING; otherwise nothing is claimed (None)."""
+def verdict(current: Status, seen: bool, *, not_applicable: bool = False) -> tuple[Status | None, str]:
+    """What an API verification changes, as (new status or None, error text):
+    NOT_APPLICABLE when AWS shows the step has nothing to act on (``not_applicable``); DONE
+    when AWS shows the result; a step the operator said was done stays WAITING; a verified
+    (or verified not applicable) step AWS no longer shows goes back to PENDING; otherwise
+    nothing is claimed (None)."""
+    if not_applicable:
+        return Status.NOT_APPLICABLE, ""
     if seen:
         return Status.DONE, ""
     if current == Status.WAITING:
         return Status.WAITING, ""
     if current == Status.DONE:
         return Status.PENDING, "Verified earlier, but AWS no longer shows this result."
+    if current == Status.NOT_APPLICABLE:
+        return Status.PENDING, NO_LONGER_NOT_APPLICABLE
     return None, ""
 
 

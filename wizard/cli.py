@@ -187,26 +187,28 @@ class Runtime:
 
 
 def cmd_tui(rt: Runtime) -> int:
-    from screens.app import RootWizardApp
+    from screens.app import OPEN_ORG_VIEW, RootWizardApp
     from wizard.aws import AwsAccess
     from wizard.context import WizardContext
 
     a = rt.args
-    if a.org:  # the organization view; with --demo the sandbox organization starts in its worker
-        from screens.org import OrgApp
-        from wizard.organizations import OrgSession
+    if not a.org:
+        # With --demo the sandbox starts in the connect worker, after the first screen is drawn.
+        ctx = WizardContext(aws=AwsAccess(rt.settings()), state_dir=rt.state_dir, demo=a.demo,
+                            reset=a.reset)
+        app = RootWizardApp(ctx, resume=a.resume)
+        result = app.run()
+        if app.return_code:
+            return app.return_code
+        if result != OPEN_ORG_VIEW:  # connect on a management account offers the org view
+            return EXIT_OK if result is None else int(result)
+    # The organization view; with --demo the sandbox organization starts in its worker.
+    from screens.org import OrgApp
+    from wizard.organizations import OrgSession
 
-        org_app = OrgApp(OrgSession(AwsAccess(rt.settings()), rt.state_dir, demo=a.demo))
-        org_app.run()
-        return org_app.return_code or EXIT_OK
-    # With --demo the sandbox starts in the connect worker, after the first screen is drawn.
-    ctx = WizardContext(aws=AwsAccess(rt.settings()), state_dir=rt.state_dir, demo=a.demo,
-                        reset=a.reset)
-    app = RootWizardApp(ctx, resume=a.resume)
-    result = app.run()
-    if app.return_code:
-        return app.return_code
-    return EXIT_OK if result is None else int(result)
+    org_app = OrgApp(OrgSession(AwsAccess(rt.settings()), rt.state_dir, demo=a.demo))
+    org_app.run()
+    return org_app.return_code or EXIT_OK
 
 
 def cmd_sessions(rt: Runtime) -> int:

@@ -7,21 +7,24 @@ from __future__ import annotations
 import copy
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from wizard.aws import AwsAccess, Identity
 from wizard.checklist import Checklist, Status, iso, utcnow, verdict
-from wizard.errors import SessionError
+from wizard.errors import SessionError, WizardError
+from wizard.organizations import OrgPosition, describe_account_org
 from wizard.session import SessionStore
-from wizard.verify import Seen, reverify
+from wizard.steps import STEPS, RootCredentials
+from wizard.verify import Seen, read_root_credentials, reverify
 
 if TYPE_CHECKING:
     from wizard.credreport import Analysis
     from wizard.sandbox import Sandbox
 
 log = logging.getLogger("rootwizard.session")
+T = TypeVar("T")
 
 
 @dataclass
@@ -35,10 +38,16 @@ class OpenResult:
 
 @dataclass(frozen=True)
 class Connection:
-    """What connect_checked() found: who is calling, and the clock's offset from AWS's."""
+    """What connect_checked() found: who is calling, the clock's offset from AWS's, and
+    what AWS shows of the root user's credentials (None, with ``root_problem``, when that
+    read failed: it never blocks connecting)."""
 
     identity: Identity
     clock_skew: float | None
+    root_credentials: RootCredentials | None = None
+    root_problem: str = ""
+    org: OrgPosition | None = None  # standalone, management or member (None: the read failed)
+    org_problem: str = ""
 
 
 @dataclass(frozen=True)
@@ -48,6 +57,18 @@ class Reverified:
 
     lost: tuple[str, ...] = ()
     unknown: tuple[str, ...] = ()
+
+
+def _optional(read: Callable[..., T], *args: Any) -> tuple[T | None, str]:
+    """(the read's answer, "") or (None, why it failed): for reads that must never block
+    what calls them (an unexpected failure is logged with its traceback)."""
+    try:
+        return read(*args), ""
+    except WizardError as err:
+        return None, err.message
+    except Exception as exc:  # e.g. an answer of an unexpected shape
+        log.warning("%s failed", getattr(read, "__name__", "a read"), exc_info=True)
+        return None, f"unexpected {type(exc).__name__} (see the log)"
 
 
 @dataclass
@@ -80,9 +101,15 @@ class WizardContext:
         return self.aws.identity()
 
     def connect_checked(self) -> Connection:
-        """Blocking: connect() and measure the clock's skew against AWS (TOTP needs it)."""
+        """Blocking: connect(), measure the clock's skew against AWS (TOTP needs it), read
+        the root user's credentials (the root steps are not applicable without any) and
+        where the account stands in AWS Organizations. A failure of either read is kept as
+        its message, never raised: it does not block connecting."""
         identity = self.connect()
-        return Connection(identity, self.aws.clock_skew())
+        skew = self.aws.clock_skew()
+        creds, problem = _optional(read_root_credentials, self.aws)
+        org, org_problem = _optional(describe_account_org, self.aws, identity.account_id)
+        return Connection(identity, skew, creds, problem, org, org_problem)
 
     def open_session(self, identity: Identity) -> OpenResult:
         self.identity = identity
@@ -151,6 +178,33 @@ class WizardContext:
                 lost.append(sid)
             if status is not None:
                 self.change(sid, status, evidence=seen.evidence, source="aws", note=rec.note, error=error)
+        return Reverified(tuple(lost), tuple(unknown))
+
+    def apply_root_credentials(self, creds: RootCredentials | None) -> Reverified:
+        """Record what AWS shows of the root user's credentials on every step that is not
+        applicable without them (the registry's ``not_applicable_when``): such a step
+        closes as NOT_APPLICABLE with the read as evidence; a step recorded so that AWS no
+        longer shows so goes back to PENDING (``lost``). With no read (None), the steps
+        recorded not applicable are ``unknown``. One saved change per changed step."""
+        assert self.checklist is not None
+        caller = replace(self.checklist.caller, root_credentials=creds)
+        lost, unknown = [], []
+        for step in STEPS:
+            if step.not_applicable_when is None:
+                continue
+            current = self.checklist.step(step.id).status
+            if creds is None:
+                if current == Status.NOT_APPLICABLE:
+                    unknown.append(step.id)
+                continue
+            na = step.not_applicable_when(caller)
+            if na == (current == Status.NOT_APPLICABLE):
+                continue
+            status, error = verdict(current, False, not_applicable=na)
+            if status == Status.PENDING:
+                lost.append(step.id)
+            if status is not None:
+                self.change(step.id, status, evidence=creds.evidence(), source="aws", error=error)
         return Reverified(tuple(lost), tuple(unknown))
 
     # -- changes -----------------------------------------------------------------------------

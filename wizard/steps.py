@@ -7,6 +7,8 @@ predicates on the caller: whether the step applies, and whether it goes last (ju
 before the summary). The checklist order (wizard.checklist), the screen table
 (screens.app), the verifier table (wizard.verify), the root-step guidance
 (wizard.rootchecks.ROOT_STEPS) and the sandbox's SIMULATABLE set are derived from STEPS.
+A step may also close as verified "not applicable" (``not_applicable_when``, a predicate
+on what AWS shows, e.g. a root user without credentials).
 
 Adding a step: declare it here, write its flow in one wizard/ module and its screen in
 screens/, and test both. Pure data: nothing here imports boto3 or Textual.
@@ -24,11 +26,34 @@ ACCOUNT_URL = "https://console.aws.amazon.com/billing/home#/account"
 
 
 @dataclass(frozen=True)
+class RootCredentials:
+    """What iam:GetAccountSummary shows of the root user's credentials (1 present, 0 not,
+    None when the answer has no such key: moto, or an endpoint that omits it)."""
+
+    password: int | None
+    access_keys: int | None
+    signing_certificates: int | None
+    read_at: str  # ISO time of the read
+
+    @property
+    def none(self) -> bool:
+        """True only when AWS shows all three absent (centralized root access removed them,
+        or a member account created without them)."""
+        return self.password == 0 and self.access_keys == 0 and self.signing_certificates == 0
+
+    def evidence(self) -> dict[str, Any]:
+        return {"AccountPasswordPresent": self.password, "AccountAccessKeysPresent": self.access_keys,
+                "AccountSigningCertificatesPresent": self.signing_certificates,
+                "source": "iam:GetAccountSummary", "read_at": self.read_at}
+
+
+@dataclass(frozen=True)
 class Caller:
     """What the registry's predicates know about the account and the caller."""
 
     account_id: str = ""
     arn: str = ""
+    root_credentials: RootCredentials | None = None  # when read (connect, a verification)
 
     @property
     def is_root(self) -> bool:
@@ -71,6 +96,12 @@ def caller_is_root(caller: Caller) -> bool:
     return caller.is_root
 
 
+def root_has_no_credentials(caller: Caller) -> bool:
+    """The root steps have nothing to act on: AWS shows no root password, access key or
+    signing certificate (unknown when not read)."""
+    return caller.root_credentials is not None and caller.root_credentials.none
+
+
 @dataclass(frozen=True)
 class Step:
     id: str
@@ -82,6 +113,9 @@ class Step:
     help: str = ""                                  # what the step does and why (F1), when no guidance says it
     applies: Callable[[Caller], bool] = field(default=always, compare=False)
     last_for: Callable[[Caller], bool] = field(default=never, compare=False)  # goes last for this caller
+    # Closes the step as verified "not applicable" when true (read from AWS: see wizard.verify.check).
+    not_applicable_when: Callable[[Caller], bool] | None = field(default=None, compare=False)
+    sandbox_actions: tuple[str, ...] = ()           # sandbox: more simulations F6 offers (SANDBOX_ACTIONS)
 
     def __post_init__(self) -> None:
         if self.guidance is not None and self.guidance.id != self.id:
@@ -92,6 +126,17 @@ class Step:
 
     def verify_function(self) -> Callable[..., Any] | None:
         return _load(self.verifier) if self.verifier else None
+
+
+# Sandbox simulations that are not a step's own console action, by id (Sandbox.simulate
+# takes these and the step ids of SIMULATABLE); a step lists the ones F6 offers on it.
+REMOVE_ROOT_CREDENTIALS = "remove_root_credentials"
+SANDBOX_ACTIONS: dict[str, tuple[str, str]] = {  # id -> (short name, what it simulates)
+    REMOVE_ROOT_CREDENTIALS: (
+        "Remove all root credentials",
+        "simulate centralized root access: the organization's management account removes the "
+        "root password, access keys, signing certificates and MFA (no root sign-in)"),
+}
 
 
 def _load(target: str) -> Any:
@@ -156,6 +201,8 @@ STEPS: tuple[Step, ...] = (
             "CIS 1.4 (v5) / 2.5 (v7); hardware MFA 1.5 (v5) / 2.6 (v7)",
         ),
         simulation="simulate the console action: assign a virtual MFA device to root",
+        not_applicable_when=root_has_no_credentials,
+        sandbox_actions=(REMOVE_ROOT_CREDENTIALS,),
     ),
     Step(
         "root_access_keys", "Root access keys", "screens.root_keys:RootKeysScreen",
@@ -174,6 +221,8 @@ STEPS: tuple[Step, ...] = (
             "api", "iam:GetAccountSummary (AccountAccessKeysPresent = 0)", "CIS 1.3 (v5) / 2.4 (v7)",
         ),
         simulation="simulate the console action: delete the root user's access keys",
+        not_applicable_when=root_has_no_credentials,
+        sandbox_actions=(REMOVE_ROOT_CREDENTIALS,),
         last_for=caller_is_root,
     ),
     Step(
@@ -191,6 +240,8 @@ STEPS: tuple[Step, ...] = (
             "operator",
         ),
         simulation="simulate the console action: change the root password",
+        not_applicable_when=root_has_no_credentials,
+        sandbox_actions=(REMOVE_ROOT_CREDENTIALS,),
     ),
     Step(
         "alternate_contacts", "Alternate contacts", "screens.contacts:AlternateContactsScreen",
@@ -258,6 +309,16 @@ FINAL_STEP = "summary"
 # -- derived tables ----------------------------------------------------------------------
 ROOT_STEPS: dict[str, Guidance] = {s.id: s.guidance for s in STEPS if s.guidance is not None}
 SIMULATABLE: dict[str, str] = {s.id: s.simulation for s in STEPS if s.simulation}
+
+
+def simulations(step_id: str) -> list[tuple[str, str, str]]:
+    """What F6 offers on a step in the sandbox, as (action, short name, label): the step's
+    own console action first, then the sandbox actions it lists."""
+    step = STEPS_BY_ID.get(step_id)
+    if step is None:
+        return []
+    own = [(step.id, "Console action", step.simulation)] if step.simulation else []
+    return own + [(a, *SANDBOX_ACTIONS[a]) for a in step.sandbox_actions]
 
 
 def step_order(caller: Caller) -> list[str]:

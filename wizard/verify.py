@@ -5,12 +5,12 @@ step registry (wizard.steps) names which step each one verifies."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 from wizard.aws import AwsAccess
-from wizard.checklist import StepRecord
+from wizard.checklist import Status, StepRecord, iso, utcnow
 from wizard.errors import AccessDeniedError, UnsupportedError
-
+from wizard.steps import STEPS_BY_ID, Caller, RootCredentials
 
 
 class Seen(NamedTuple):
@@ -20,7 +20,74 @@ class Seen(NamedTuple):
     evidence: dict[str, Any]
 
 
+class Checked(NamedTuple):
+    """What check() saw: a verifier's Seen, or ``not_applicable`` when AWS shows the step
+    has nothing to act on (then ``ok`` too)."""
+
+    ok: bool
+    evidence: dict[str, Any]
+    not_applicable: bool = False
+
+
+def is_not_applicable(seen: Seen | Checked) -> bool:
+    return isinstance(seen, Checked) and seen.not_applicable
+
+
 Verifier = Callable[[AwsAccess, StepRecord], Seen]
+
+
+def _flag(summary: dict[str, Any], key: str) -> int | None:
+    value = summary.get(key)
+    return int(value) if isinstance(value, int) else None
+
+
+def root_credentials_from(summary: dict[str, Any]) -> RootCredentials:
+    """The root user's credentials as a GetAccountSummary answer shows them, read now."""
+    return RootCredentials(_flag(summary, "AccountPasswordPresent"), _flag(summary, "AccountAccessKeysPresent"),
+                           _flag(summary, "AccountSigningCertificatesPresent"), iso(utcnow()))
+
+
+def read_root_credentials(aws: AwsAccess) -> RootCredentials:
+    """iam:GetAccountSummary's root password, access key and certificate flags."""
+    return root_credentials_from(aws.account_summary())
+
+
+class _SummaryOnce:
+    """An AwsAccess whose account_summary() is read from AWS once: check()'s applicability
+    read and the step's verifier see the same GetAccountSummary answer (one call)."""
+
+    def __init__(self, aws: AwsAccess) -> None:
+        self._aws = aws
+        self._summary: dict[str, int] | None = None
+
+    def account_summary(self) -> dict[str, int]:
+        if self._summary is None:
+            self._summary = self._aws.account_summary()
+        return dict(self._summary)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._aws, name)
+
+
+def can_check(step_id: str) -> bool:
+    """True when check() can read something for this step (a verifier, or a
+    not-applicable predicate)."""
+    return step_id in VERIFIERS or STEPS_BY_ID[step_id].not_applicable_when is not None
+
+
+def check(aws: AwsAccess, rec: StepRecord) -> Checked:
+    """A step's verification: first whether it is not applicable (its registry predicate
+    on what AWS shows now), then its verifier. A step recorded not applicable that AWS no
+    longer shows so is seen not done (it goes back to pending: wizard.checklist.verdict)."""
+    step = STEPS_BY_ID[rec.id]
+    if step.not_applicable_when is not None:
+        aws = cast(AwsAccess, _SummaryOnce(aws))  # the verifier reads the same answer
+        creds = read_root_credentials(aws)
+        if step.not_applicable_when(Caller(root_credentials=creds)):
+            return Checked(True, creds.evidence(), not_applicable=True)
+        if rec.status == Status.NOT_APPLICABLE or rec.id not in VERIFIERS:
+            return Checked(False, creds.evidence())
+    return Checked(*VERIFIERS[rec.id](aws, rec))
 
 
 def root_mfa(aws: AwsAccess, _rec: StepRecord | None = None) -> Seen:

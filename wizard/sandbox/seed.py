@@ -38,6 +38,7 @@ class RootState:
     password_present: bool = True
     password_last_used: datetime | None = None
     password_last_changed: datetime | None = None
+    signing_certificates: int = 0  # the root user's X.509 signing certificates
 
 
 # ---- seed data: (days ago) relative to the sandbox's start time ---------------------

@@ -24,7 +24,9 @@ from wizard.sandbox.seed import (
     _bool, _cert_columns, _iso, _key_columns, _moto_key, _naive, _self_signed_pem, _User,
 )
 from wizard.session import SandboxStore
-from wizard.steps import SIMULATABLE, STEPS_BY_ID  # the steps whose console action the sandbox simulates
+from wizard.steps import (  # the steps whose console action the sandbox simulates, and its other actions
+    REMOVE_ROOT_CREDENTIALS, SANDBOX_ACTIONS, SIMULATABLE, STEPS_BY_ID,
+)
 
 log = logging.getLogger("rootwizard.sandbox")
 
@@ -80,14 +82,16 @@ class Sandbox:
 
     def simulate(self, action: str) -> str:
         """Do what the root user would do in the console for step ``action`` (a key of
-        SIMULATABLE); returns a one-line description. Each one is a root sign-in."""
-        if action not in SIMULATABLE:
+        SIMULATABLE); returns a one-line description. Each one is a root sign-in (none
+        without a root password, except its recovery). ``action`` may also be one of
+        SANDBOX_ACTIONS (e.g. remove_root_credentials: what the management account does)."""
+        if action not in SIMULATABLE and action not in SANDBOX_ACTIONS:
             raise WizardError(f"There is no console action to simulate for {_title(action)}.",
-                              hint=f"Known: {', '.join(_title(a) for a in SIMULATABLE)}.")
+                              hint=f"Known: {', '.join([*(_title(a) for a in SIMULATABLE), *SANDBOX_ACTIONS])}.")
         if self._httpd is None:
             raise WizardError("The demo sandbox is not running.")
         with self._lock:
-            text = self._simulate(action)
+            text = self._remove_root_credentials() if action == REMOVE_ROOT_CREDENTIALS else self._simulate(action)
             self.save_state()
         return text
 
@@ -113,6 +117,13 @@ class Sandbox:
     def _simulate(self, action: str) -> str:
         with self._lock:
             now, root = self.now(), self._root
+            if not root.password_present:  # removed (centralized root access): no sign-in
+                if action != "root_password":
+                    return ("Simulated: the root user has no password, so it cannot sign in to the "
+                            "console; nothing changed.")
+                root.password_present, root.password_last_changed = True, now
+                return ("Simulated password recovery: the management account allowed it "
+                        "(IAMCreateRootUserPassword) and root set a password through the account email.")
             root.password_last_used = now
             if action == "root_mfa":
                 if root.mfa_enabled:
@@ -129,6 +140,26 @@ class Sandbox:
                 return "Simulated: root signed in and changed the root password."
             return ("Simulated: root signed in and reviewed the contact information "
                     "(nothing changes in the sandbox).")
+
+    def _remove_root_credentials(self) -> str:
+        """What centralized root access does from the management account (an AssumeRoot
+        session with IAMDeleteRootUserCredentials, not a root sign-in): delete the root
+        password, access keys and signing certificates, deactivate root's MFA device."""
+        with self._lock:
+            root = self._root
+            removed = [what for what, present in (
+                ("the root password", root.password_present),
+                (f"{len(root.access_keys)} root access key(s)", root.access_keys),
+                (f"{root.signing_certificates} root signing certificate(s)", root.signing_certificates),
+                ("the root MFA device", root.mfa_enabled)) if present]
+            if root.mfa_enabled:
+                self._deactivate_root_mfa()
+            root.password_present, root.access_keys, root.signing_certificates = False, [], 0
+            root.mfa_enabled, root.password_last_changed = False, None
+        if not removed:
+            return "Simulated: the root user already has no credentials; nothing changed."
+        return ("Simulated centralized root access: the management account removed "
+                f"{', '.join(removed)}.")
 
     def stop(self) -> None:
         """Shut the server down, unpatch moto (when no other sandbox runs) and drop the
@@ -259,9 +290,18 @@ class Sandbox:
         for cert in user.signing_certificates.values():
             cert.upload_date = _naive(self._ago(spec.cert_age or 0))
 
+    def _deactivate_root_mfa(self) -> None:
+        """iam:DeactivateMFADevice on root's device: it stays, unassigned (as in AWS)."""
+        backend = self._backend()
+        for device in backend.virtual_mfa_devices.values():
+            if isinstance(device.user, dict) and device.user.get("Arn") == self._root_arn():
+                device.user, device.enable_date = None, None
+
     def _assign_root_mfa(self, now: datetime) -> None:
         backend = self._backend()
-        device = backend.create_virtual_mfa_device(ROOT_MFA_DEVICE, "/")
+        device = next((d for d in backend.virtual_mfa_devices.values()  # deactivated earlier
+                       if d.serial_number.endswith(f":mfa/{ROOT_MFA_DEVICE}") and d.user is None), None)
+        device = device or backend.create_virtual_mfa_device(ROOT_MFA_DEVICE, "/")
         device.enable_date = _naive(now)
         # Serialised as the User of ListVirtualMFADevices, as AWS shows root's device.
         device.user = {"Path": "/", "UserId": self.account_id, "Arn": self._root_arn(),
@@ -289,7 +329,9 @@ class Sandbox:
             root_used = (_iso(root.password_last_used) if root.password_last_used
                          else NO_INFORMATION if root.password_present else NA)
             rows = [{"user": ROOT_USER, "arn": self._root_arn(), "user_creation_time": _iso(root.created),
-                     "password_enabled": NOT_SUPPORTED, "password_last_used": root_used,
+                     # AWS writes false for a root without a password (centralized root access)
+                     "password_enabled": NOT_SUPPORTED if root.password_present else "false",
+                     "password_last_used": root_used,
                      "password_last_changed": NOT_SUPPORTED, "password_next_rotation": NOT_SUPPORTED,
                      "mfa_active": _bool(root.mfa_enabled),
                      **_key_columns(sorted(root.access_keys, key=lambda k: k.created)),
@@ -339,6 +381,7 @@ class Sandbox:
             summary["AccountMFAEnabled"] = int(root.mfa_enabled)
             summary["AccountAccessKeysPresent"] = int(bool(root.access_keys))
             summary["AccountPasswordPresent"] = int(root.password_present)
+            summary["AccountSigningCertificatesPresent"] = int(bool(root.signing_certificates))
             summary["MFADevicesInUse"] = summary.get("MFADevicesInUse", 0) + int(root.mfa_enabled)
         return summary
 
