@@ -17,7 +17,7 @@ from wizard import record_flow
 from wizard.checklist import STEPS_BY_ID, status_label, utcnow
 from wizard.errors import WizardError
 from wizard.record import completion
-from wizard.residual import cis_shown
+from wizard.residual import cis_shown, entry_note
 
 
 def residual_lines(residual: list[dict] | None) -> list[str]:
@@ -30,8 +30,9 @@ def residual_lines(residual: list[dict] | None) -> list[str]:
         cis = cis_shown(f.get("cis"))
         subjects = ", ".join(f["subjects"][:5]) + (f" and {len(f['subjects']) - 5} more"
                                                     if len(f["subjects"]) > 5 else "")
+        note = entry_note(f)
         lines.append(f"  [{f['severity'].upper()}] {f['title']} ({f['id']}{'; ' + cis if cis else ''})"
-                     + (f": {subjects}" if subjects else "") + (" — not readable" if f.get("unknown") else "")
+                     + (f": {subjects}" if subjects else "") + (f" — {note}" if note else "")
                      + (f" — skipped: {f['skip_reason']}" if f.get("skip_reason") else ""))
     return lines
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from wizard.after_state import AfterState, UserState
+from wizard.after_state import AfterState, ReportFacts, UserState
 from wizard.checklist import Checklist, Status
 from wizard.errors import WizardError
 from wizard.record import (
@@ -33,7 +33,10 @@ def _state(**kw) -> AfterState:
                       "AccountSigningCertificatesPresent": 0},
                 password_policy={"MinimumPasswordLength": 14, "PasswordReusePrevention": 24},
                 policy_present=True, alternate_contacts={"SECURITY": True, "OPERATIONS": True, "BILLING": True},
-                users=(UserState("alice", True, None, ("arn:aws:iam::123456789012:mfa/alice",), ()),))
+                users=(UserState("alice", True, "2026-11-23T00:00:00+00:00", ("arn:aws:iam::123456789012:mfa/alice",),
+                                 (), signing_certificates=()),),
+                # root's last use is known only from a credential report: long ago here
+                report=ReportFacts("2026-11-24T09:00:00+00:00", False, "2026-01-01T00:00:00+00:00", ()))
     base.update(kw)
     return AfterState(**base)
 

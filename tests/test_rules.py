@@ -28,7 +28,12 @@ TITLES = {
     "user-with-two-active-keys": "Users with two active access keys",
     "access-key-inactive": "Inactive access keys",
     "signing-certificate-active": "Active signing certificates",
+    # account settings: judged on a live read of the account (wizard.residual), never by `audit`
+    "password-policy-length-below-14": "Password policy minimum length below 14",
+    "password-policy-reuse-below-24": "Password policy does not prevent reuse of 24",
+    "alternate-contact-missing": "Alternate contact not set",
 }
+SETTINGS = ("password-policy-length-below-14", "password-policy-reuse-below-24", "alternate-contact-missing")
 
 
 def test_every_rule_is_complete_and_its_id_stable():
@@ -54,6 +59,19 @@ def test_cis_numbers_follow_the_facts_table():
         "v3.0.0": "1.13", "v4.0.1": "1.13", "v5.0.0": "1.12", "v6.0.0": "2.12"}
     assert RULES_BY_ID["user-with-two-active-keys"].cis_text() == "CIS v5.0.0 1.12 (not in v7.0.0)"
     assert RULES_BY_ID["access-key-inactive"].cis_text() == "not a CIS recommendation"
+    assert RULES_BY_ID["password-policy-length-below-14"].cis == {
+        "v3.0.0": "1.8", "v4.0.1": "1.8", "v5.0.0": "1.7", "v6.0.0": "2.7", "v7.0.0": "2.8"}
+    assert RULES_BY_ID["password-policy-reuse-below-24"].cis_text() == "CIS v5.0.0 1.8, v7.0.0 2.9"
+    assert RULES_BY_ID["alternate-contact-missing"].cis_text() == "CIS v5.0.0 1.2, v7.0.0 2.3"
+
+
+def test_a_credential_report_never_judges_the_account_settings():
+    from synthetic import generate_synthetic_report
+
+    analysis = analyse(parse_report(generate_synthetic_report(40, NOW, seed=2)), NOW)
+    assert analysis.password_policy is None and analysis.alternate_contacts is None
+    assert not {f.id for f in analysis.findings} & set(SETTINGS)
+    assert [r.id for r in RULES][-3:] == list(SETTINGS)
 
 
 def test_json_findings_and_strict(tmp_path):

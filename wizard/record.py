@@ -320,13 +320,14 @@ def _residual_lines(residual: list[Mapping[str, Any]] | None) -> list[str]:
     if not residual:
         return ["No finding is open in the after-state.", ""]
     lines = ["| Severity | Finding | Rule | CIS | Affected | Operator's reason |", "|---|---|---|---|---|---|"]
-    from wizard.residual import cis_shown
+    from wizard.residual import cis_shown, entry_note
 
     for f in residual:
         cis = f.get("cis")
+        affected = "; ".join(x for x in (", ".join(map(str, f.get("subjects") or [])), entry_note(f)) if x)
         lines.append("| " + " | ".join(md(x) for x in (
             f.get("severity"), f.get("title"), f.get("id"), cis_shown(cis if isinstance(cis, Mapping) else None),
-            ", ".join(map(str, f.get("subjects") or [])), f.get("skip_reason") or "")) + " |")
+            affected, f.get("skip_reason") or "")) + " |")
     return lines + [""]
 
 

@@ -41,6 +41,9 @@ CIS_NO_KEYS_AT_SETUP = _cis("1.11", "1.11", "1.10", "2.10", "-")
 CIS_UNUSED_45_DAYS = _cis("1.12", "1.12", "1.11", "2.11", "2.11")
 CIS_ONE_ACTIVE_KEY = _cis("1.13", "1.13", "1.12", "2.12", "-")
 CIS_KEY_ROTATION = _cis("1.14", "1.14", "1.13", "2.13", "2.12")
+CIS_SECURITY_CONTACT = _cis("1.2", "1.2", "1.2", "2.2", "2.3")
+CIS_PASSWORD_LENGTH = _cis("1.8", "1.8", "1.7", "2.7", "2.8")
+CIS_PASSWORD_REUSE = _cis("1.9", "1.9", "1.8", "2.8", "2.9")
 NO_CIS: Mapping[str, str] = {}
 
 
@@ -53,6 +56,17 @@ class Match:
     def __init__(self, subjects: tuple[str, ...], detail: str) -> None:
         self.subjects = subjects
         self.detail = detail
+
+
+def cis_text(cis: Mapping[str, str]) -> str:
+    """``CIS v5.0.0 1.4, v7.0.0 2.5``: a rule's numbers (CIS version -> number) for the
+    versions shown to people."""
+    shown = [f"{v} {cis[v]}" for v in SHOWN_CIS_VERSIONS if v in cis]
+    if not shown:
+        return ("CIS " + ", ".join(f"{v} {n}" for v, n in cis.items()) + " (dropped since)"
+                if cis else "not a CIS recommendation")
+    dropped = [v for v in SHOWN_CIS_VERSIONS if v not in cis]
+    return "CIS " + ", ".join(shown) + "".join(f" (not in {v})" for v in dropped)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,15 +83,14 @@ class Rule:
     cis: Mapping[str, str]  # CIS version -> recommendation number
     check: Callable[[Analysis], Match | None]
     strict: str | None = None  # why `audit --strict` fails ({n}: subjects, {names}: listing)
+    # What the check needs from a live read of the account (the part names of
+    # wizard.after_state's ``missing``; "report": the session's credential report). Where
+    # one was not read, wizard.residual shows the rule as unknown, never as fixed.
+    reads: tuple[str, ...] = ()
 
     def cis_text(self) -> str:
         """``CIS v5.0.0 1.4, v7.0.0 2.5`` for the versions shown to people."""
-        shown = [f"{v} {self.cis[v]}" for v in SHOWN_CIS_VERSIONS if v in self.cis]
-        if not shown:
-            return ("CIS " + ", ".join(f"{v} {n}" for v, n in self.cis.items()) + " (dropped since)"
-                    if self.cis else "not a CIS recommendation")
-        dropped = [v for v in SHOWN_CIS_VERSIONS if v not in self.cis]
-        return "CIS " + ", ".join(shown) + "".join(f" (not in {v})" for v in dropped)
+        return cis_text(self.cis)
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,6 +247,25 @@ def _certs(a: Analysis) -> Match | None:
                     lambda e: f"{e.user} cert {e.cert}")
 
 
+def _policy(field: str, minimum: int, what: str) -> Callable[[Analysis], Match | None]:
+    def check(a: Analysis) -> Match | None:
+        if a.password_policy is None:  # not read (a credential report does not hold it)
+            return None
+        value = a.password_policy.get(field) or 0  # {}: no policy set, AWS's default applies
+        if value >= minimum:
+            return None
+        return Match((f"password policy: {what} {value or 'not set'}",),
+                     f"The password policy's {what} is {value or 'not set'}, not {minimum} or more.")
+    return check
+
+
+def _contacts(a: Analysis) -> Match | None:
+    if a.alternate_contacts is None:  # not read (a credential report does not hold it)
+        return None
+    unset = tuple(f"{kind.lower()} contact" for kind, present in a.alternate_contacts.items() if not present)
+    return Match(unset, f"Not set: {listing(unset)}.") if unset else None
+
+
 _ROOT_KEY_WHY = ("A root access key gives unrestricted API access that no policy can limit; a leaked key "
                  "is a full account takeover.")
 _ROOT_KEY_FIX = "Delete the root access keys (after moving anything that uses them to an IAM role)."
@@ -247,30 +279,30 @@ RULES: tuple[Rule, ...] = (
          "Whoever learns the root password controls the whole account, including billing and closing "
          "it; AWS now requires root MFA to reach the console.",
          "Register a passkey, security key or authenticator app for the root user (console only).",
-         None, "root_mfa", CIS_ROOT_MFA, _root_mfa, strict="The root user has no MFA."),
+         None, "root_mfa", CIS_ROOT_MFA, _root_mfa, strict="The root user has no MFA.", reads=("root",)),
     Rule("root-access-key-active", "critical", "Root user has an active access key",
          _ROOT_KEY_WHY, _ROOT_KEY_FIX, _ROOT_KEY_COMMAND, "root_access_keys", CIS_ROOT_ACCESS_KEY,
-         _root_key_active, strict=_ROOT_KEY_STRICT),
+         _root_key_active, strict=_ROOT_KEY_STRICT, reads=("root",)),
     Rule("root-access-key-inactive", "high", "Root user has an inactive access key",
          _ROOT_KEY_WHY, _ROOT_KEY_FIX, _ROOT_KEY_COMMAND, "root_access_keys", CIS_ROOT_ACCESS_KEY,
-         _root_key_inactive, strict=_ROOT_KEY_STRICT),
+         _root_key_inactive, strict=_ROOT_KEY_STRICT, reads=("root",)),
     Rule("root-signing-certificate-active", "high", "Root user has an active signing certificate",
          "A signing certificate is a long-lived root credential for SOAP-era APIs.",
          "Sign in as root, open Security credentials, X.509 certificates, and delete them.",
          "aws iam delete-signing-certificate --certificate-id ID (as root, or in an sts:AssumeRoot "
-         "session with IAMDeleteRootUserCredentials)", None, NO_CIS, _root_certs),
+         "session with IAMDeleteRootUserCredentials)", None, NO_CIS, _root_certs, reads=("root",)),
     Rule("root-used-recently", "medium", "Root user used recently",
          "Root should be kept for the few tasks only it can do; everyday root use (its password or its "
          "access keys) widens the window for a stolen session, password or key.",
          "Create an administrator IAM user or Identity Center user and use it instead of root; move "
          "whatever uses a root access key to an IAM role, then delete the key.",
-         None, "root_usage", CIS_ROOT_USE, _root_used),
+         None, "root_usage", CIS_ROOT_USE, _root_used, reads=("report",)),
     Rule("console-user-without-mfa", "high", "Console users without MFA",
          "A password alone is phished or reused easily; MFA stops most console takeovers.",
          "Enrol an MFA device for each of these users.",
          "aws iam create-virtual-mfa-device, then aws iam enable-mfa-device --user-name USER",
          "iam_user_mfa", CIS_CONSOLE_MFA, _console_no_mfa,
-         strict="{n} console user(s) without MFA: {names}."),
+         strict="{n} console user(s) without MFA: {names}.", reads=("users",)),
     Rule("access-key-older-than-90-days", "medium", "Active access keys older than 90 days",
          "The longer a key lives the more places it has been copied to, and a leaked key works until "
          "it is rotated.",
@@ -279,7 +311,7 @@ RULES: tuple[Rule, ...] = (
          "one (or IAM console, Users, Security credentials).",
          "aws iam create-access-key --user-name USER; aws iam update-access-key --user-name USER "
          "--access-key-id OLD --status Inactive; aws iam delete-access-key --user-name USER --access-key-id OLD",
-         None, CIS_KEY_ROTATION, _old_keys),
+         None, CIS_KEY_ROTATION, _old_keys, reads=("users.access_keys",)),
     Rule("credential-unused-over-45-days", "medium", "Credentials unused for more than 45 days",
          "Unused passwords and keys are attack surface nobody watches (CIS: disable credentials unused "
          "for 45 days or more).",
@@ -287,37 +319,64 @@ RULES: tuple[Rule, ...] = (
          "keys (aws iam update-access-key --user-name USER --access-key-id ID --status Inactive).",
          "aws iam delete-login-profile --user-name USER; aws iam update-access-key --user-name USER "
          "--access-key-id ID --status Inactive",
-         None, CIS_UNUSED_45_DAYS, _unused_45),
+         None, CIS_UNUSED_45_DAYS, _unused_45,
+         reads=("users", "users.access_keys", "users.access_keys.last_used")),
     Rule("password-unused-over-90-days", "medium", "Console passwords unused for more than 90 days",
          "A password nobody uses is not noticed when it is stolen.",
          "Remove the console password of each user who no longer signs in (aws iam delete-login-profile "
          "--user-name USER), or remove the user. Password expiry is a separate choice (the password "
          "policy step).",
          "aws iam delete-login-profile --user-name USER",
-         None, CIS_UNUSED_45_DAYS, _unused_90),
+         None, CIS_UNUSED_45_DAYS, _unused_90, reads=("users",)),
     Rule("console-password-never-used", "low", "Console passwords never used",
          "A password set but never used is often an initial password that may still be known to others.",
          "Remove it (aws iam delete-login-profile --user-name USER) or require a reset at next sign-in.",
-         "aws iam delete-login-profile --user-name USER", None, NO_CIS, _never_used_password),
+         "aws iam delete-login-profile --user-name USER", None, NO_CIS, _never_used_password, reads=("users",)),
     Rule("access-key-never-used", "low", "Active access keys never used",
          "A key that was never used is not needed, but works for whoever finds it.",
          "Delete it: aws iam delete-access-key --user-name USER --access-key-id ID.",
          "aws iam delete-access-key --user-name USER --access-key-id ID", None, CIS_NO_KEYS_AT_SETUP,
-         _never_used_key),
+         _never_used_key, reads=("users.access_keys", "users.access_keys.last_used")),
     Rule("user-with-two-active-keys", "low", "Users with two active access keys",
          "Two active keys are normal only during a rotation; otherwise one of them is forgotten.",
          "Finish the rotation: deactivate and delete the older key (aws iam update-access-key, "
          "aws iam delete-access-key).",
          "aws iam update-access-key --user-name USER --access-key-id OLD --status Inactive; "
-         "aws iam delete-access-key --user-name USER --access-key-id OLD", None, CIS_ONE_ACTIVE_KEY, _two_keys),
+         "aws iam delete-access-key --user-name USER --access-key-id OLD", None, CIS_ONE_ACTIVE_KEY, _two_keys,
+         reads=("users.access_keys",)),
     Rule("access-key-inactive", "low", "Inactive access keys",
          "An inactive key can be re-activated by anyone allowed to; it only adds clutter.",
          "Delete it once nothing broke while it was off: aws iam delete-access-key.",
-         "aws iam delete-access-key --user-name USER --access-key-id ID", None, NO_CIS, _inactive_keys),
+         "aws iam delete-access-key --user-name USER --access-key-id ID", None, NO_CIS, _inactive_keys,
+         reads=("users.access_keys",)),
     Rule("signing-certificate-active", "low", "Active signing certificates",
          "Signing certificates are long-lived credentials that few services still need.",
          "Delete unneeded ones: aws iam delete-signing-certificate --user-name USER --certificate-id ID.",
-         "aws iam delete-signing-certificate --user-name USER --certificate-id ID", None, NO_CIS, _certs),
+         "aws iam delete-signing-certificate --user-name USER --certificate-id ID", None, NO_CIS, _certs,
+         reads=("users.signing_certificates",)),
+    # Account settings a credential report does not hold: they match only on a live read
+    # (wizard.residual), never in `rootwizard audit`.
+    Rule("password-policy-length-below-14", "medium", "Password policy minimum length below 14",
+         "Short passwords fall to guessing and cracking; CIS asks for at least 14 characters.",
+         "Set a minimum length of 14 or more in the password policy (the password policy step), sending "
+         "the whole policy: every setting left out reverts to its default.",
+         "aws iam update-account-password-policy --minimum-password-length 14 (with every other setting "
+         "to keep)", "password_policy", CIS_PASSWORD_LENGTH,
+         _policy("MinimumPasswordLength", 14, "minimum length"), reads=("password_policy",)),
+    Rule("password-policy-reuse-below-24", "medium", "Password policy does not prevent reuse of 24",
+         "Without reuse prevention a forced change can go straight back to a leaked password.",
+         "Set password reuse prevention to 24 in the password policy (the password policy step), sending "
+         "the whole policy: every setting left out reverts to its default.",
+         "aws iam update-account-password-policy --password-reuse-prevention 24 (with every other setting "
+         "to keep)", "password_policy", CIS_PASSWORD_REUSE,
+         _policy("PasswordReusePrevention", 24, "reuse prevention"), reads=("password_policy",)),
+    Rule("alternate-contact-missing", "medium", "Alternate contact not set",
+         "AWS sends security notices (abuse reports, compromised keys) to the security contact; without "
+         "one they reach only the root email address.",
+         "Set the security, operations and billing alternate contacts (the alternate contacts step).",
+         "aws account put-alternate-contact --alternate-contact-type SECURITY --name NAME "
+         "--email-address EMAIL --phone-number PHONE --title TITLE", "alternate_contacts",
+         CIS_SECURITY_CONTACT, _contacts, reads=("alternate_contacts",)),
 )
 RULES_BY_ID: Mapping[str, Rule] = {r.id: r for r in RULES}
 _RANK = {s: i for i, s in enumerate(SEVERITIES)}

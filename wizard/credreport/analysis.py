@@ -196,6 +196,10 @@ class Analysis:
     users_with_two_active_keys: tuple[str, ...]
     unused_credentials_over_45_days: tuple[UnusedCredential, ...]
     findings: tuple[Finding, ...] = ()
+    # Account settings a credential report does not hold (None: not read); set only for a
+    # live read of the account (wizard.residual). {}: no password policy, AWS's default applies.
+    password_policy: Mapping[str, Any] | None = None
+    alternate_contacts: Mapping[str, bool] | None = None  # SECURITY/OPERATIONS/BILLING -> set
 
 
 class _Scan:
