@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 
 
@@ -98,3 +100,18 @@ async def simulate(app, pilot, action: str | None = None) -> None:
     if isinstance(app.screen, Choice):
         await pilot.click(f"#{action or step_id}")
     await settle(app, pilot)
+
+
+@pytest.fixture
+def endpoint_org(monkeypatch):
+    """A sandbox organisation the CLI reaches like AWS: AWS_ENDPOINT_URL and the
+    management account operator's keys in the environment."""
+    from wizard.org_sandbox import start_org_sandbox
+
+    sb = start_org_sandbox()
+    monkeypatch.setenv("AWS_ENDPOINT_URL", sb.endpoint_url)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", sb.management.access_key_id)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", sb.management.secret_access_key)
+    monkeypatch.setattr(sys.stdin, "isatty", lambda: False)
+    yield sb
+    sb.stop()

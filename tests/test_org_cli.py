@@ -27,21 +27,6 @@ def run(args, state_dir, timeout=180, **kw):
     return subprocess.run(ROOTWIZARD + args, capture_output=True, text=True, timeout=timeout, env=env, **kw)
 
 
-@pytest.fixture
-def endpoint_org(monkeypatch):
-    """A sandbox organisation the CLI reaches like AWS: AWS_ENDPOINT_URL and the
-    management account operator's keys in the environment."""
-    from wizard.org_sandbox import start_org_sandbox
-
-    sb = start_org_sandbox()
-    monkeypatch.setenv("AWS_ENDPOINT_URL", sb.endpoint_url)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", sb.management.access_key_id)
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", sb.management.secret_access_key)
-    monkeypatch.setattr(sys.stdin, "isatty", lambda: False)
-    yield sb
-    sb.stop()
-
-
 def main(args, tmp_path, capsys):
     code = cli.main([*args, "--state-dir", str(tmp_path / "state")])
     out, err = capsys.readouterr()

@@ -63,6 +63,7 @@ def add_org_parser(sub: Any, common: Callable[[argparse.ArgumentParser], None]) 
     s.add_argument("--accounts", metavar="ID,...", help="audit only these member accounts")
     s.add_argument("--resume", action="store_true",
                    help="continue the last interrupted audit of this organization")
+    _record_args(s)
 
     s = osub.add_parser("remediate", help="remove member accounts' root credentials (named accounts only)")
     common(s)
@@ -77,14 +78,45 @@ def add_org_parser(sub: Any, common: Callable[[argparse.ArgumentParser], None]) 
     s.add_argument("--concurrency", type=_concurrency, default=8, metavar="N",
                    help=f"accounts handled at once (1-{MAX_CONCURRENCY}, default 8)")
     s.add_argument("--json", action="store_true", help="print one JSON object")
+    _record_args(s)
+
+
+def _record_args(s: argparse.ArgumentParser) -> None:
+    s.add_argument("--record", metavar="FILE", help="also write the organization completion record (Markdown "
+                   "when FILE ends in .md, else JSON); `rootwizard verify FILE` re-checks it")
+    s.add_argument("--sign", metavar="KEY", help="sign the record with this SSH key (FILE.sig beside it)")
+
+
+def _write_record(rt: Any, audit: dict[str, Any] | None, remediation: dict[str, Any] | None) -> None:
+    """The organization record, when --record was given (exit 2 when it cannot be written)."""
+    from pathlib import Path
+
+    from wizard.org_record import build_org_record, export_org_record
+
+    if not rt.args.record:
+        return
+    record = build_org_record(audit, [remediation] if remediation else None, sandbox=rt.sandbox is not None)
+    path = Path(rt.args.record)
+    sig = export_org_record(record, path, sign_key=rt.args.sign)
+    print(f"rootwizard: organization record written: {path}" + (f" (signature {sig})" if sig else ""),
+          file=sys.stderr)
+    print(f"rootwizard: SHA-256 of the record body: {record['body_sha256']}", file=sys.stderr)
 
 
 def cli_org(rt: Any) -> int:
+    record = getattr(rt.args, "record", None)
+    if record:  # said before any account is read, not after
+        from pathlib import Path
+
+        if Path(record).exists() or Path(record).is_symlink():
+            raise InputError(f"{record} already exists; choose another file for the organization record.")
+    elif getattr(rt.args, "sign", None):
+        raise InputError("--sign needs --record FILE (the signature goes to FILE.sig).")
     handlers = {"status": _status, "enable": _enable, "audit": _audit, "remediate": _remediate}
     return handlers[rt.args.org_command](rt)
 
 
-def _access(rt: Any) -> Any:
+def org_access(rt: Any) -> Any:
     """The management account's AWS access: the sandbox organisation with --demo."""
     if rt.args.demo:
         from wizard.aws import AwsAccess
@@ -143,7 +175,7 @@ def status_lines(st: Any) -> list[str]:
 def _status(rt: Any) -> int:
     from wizard.organizations import read_status
 
-    st = read_status(_access(rt))
+    st = read_status(org_access(rt))
     if rt.args.json:
         print(json.dumps(st.to_json(), indent=2))
     else:
@@ -154,7 +186,7 @@ def _status(rt: Any) -> int:
 def _enable(rt: Any) -> int:
     from wizard.organizations import enable, read_status
 
-    aws = _access(rt)
+    aws = org_access(rt)
     st = read_status(aws)
     out = sys.stderr if rt.args.json else sys.stdout
     if not st.calls:
@@ -259,7 +291,7 @@ def _audit(rt: Any) -> int:
 
     a = rt.args
     wanted = parse_account_ids(a.accounts) if a.accounts else None
-    aws = _access(rt)
+    aws = org_access(rt)
     ctx = prepare_audit(aws)
     accounts = list(list_accounts(aws))
     if wanted is not None:
@@ -352,6 +384,7 @@ def _run_audit(rt: Any, aws: Any, ctx: Any, audit: Any, todo: list[Any], store: 
         print("\n".join(audit_lines(audit)))
     if interrupted:
         return EXIT_INTERRUPTED
+    _write_record(rt, audit.to_json(), None)
     return EXIT_OK if audit.clean else EXIT_FINDINGS
 
 
@@ -381,7 +414,7 @@ def _remediate(rt: Any) -> int:
     targets = parse_account_ids(a.accounts) if a.accounts else []
     kinds = parse_delete(a.delete)
     recover = parse_account_ids(",".join(a.allow_password_recovery)) if a.allow_password_recovery else []
-    aws = _access(rt)
+    aws = org_access(rt)
     ctx = prepare_audit(aws)
     accounts = {acc.account_id: acc for acc in list_accounts(aws)}
     for account_id in targets + recover:  # checked before anything is touched
@@ -443,6 +476,7 @@ def _remediate(rt: Any) -> int:
               file=sys.stderr)
         return EXIT_INTERRUPTED
     unreadable = [t for t in targets if t not in plans]
+    _write_record(rt, None, result.to_json())
     if a.json:
         print(json.dumps({**result.to_json(), "unreadable_accounts": unreadable}, indent=2))
     else:

@@ -160,7 +160,13 @@ def build_body(cl: Checklist, residual: list[dict[str, Any]] | None = None) -> d
 
 def build_record(cl: Checklist, *, now: str | None = None,
                  residual: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    body = build_body(cl, residual)
+    return make_record(build_body(cl, residual), now=now)
+
+
+def make_record(body: Mapping[str, Any], *, now: str | None = None) -> dict[str, Any]:
+    """The record around a body (any kind: one account's session, an organization's audit):
+    the body in the data model above, its hash, and the export time outside it."""
+    body = _plain(body)
     return {"record_version": RECORD_VERSION, "exported_at": now or iso(utcnow()),
             "hash_algorithm": HASH_ALGORITHM, "canonicalization": CANONICALIZATION,
             "body_sha256": body_hash(body), "body": body}
@@ -381,15 +387,14 @@ def to_markdown(record: Mapping[str, Any]) -> str:
               "wrote the record. A signature (`rootwizard export --sign KEY`, a `.sig` file beside the "
               "record) shows which SSH key signed the body.",
               "",
-              "## Machine-readable record",
-              "",
-              MD_MARKER,
-              "",
-              "```json",
-              to_json_text(record).rstrip("\n"),
-              "```",
-              ""]
+              *machine_block(record)]
     return "\n".join(lines)
+
+
+def machine_block(record: Mapping[str, Any]) -> list[str]:
+    """The end of every Markdown export: the JSON record, which ``parse_record`` reads."""
+    return ["## Machine-readable record", "", MD_MARKER, "", "```json", to_json_text(record).rstrip("\n"),
+            "```", ""]
 
 
 def to_json_text(record: Mapping[str, Any]) -> str:

@@ -82,7 +82,7 @@ def cli_export(rt: Any) -> int:
 
 def cli_verify(rt: Any) -> int:
     from wizard import after_state
-    from wizard.record import read_record, write_export
+    from wizard.record import read_record
     from wizard.record_verify import check_integrity, verify
     from wizard.residual import open_findings
 
@@ -94,14 +94,29 @@ def cli_verify(rt: Any) -> int:
         raise WizardError(f"{report} already exists; choose another file for the drift report.")
     allowed = Path(a.allowed_signers) if a.allowed_signers else None
     integrity = check_integrity(record, path, allowed)
+    from wizard.org_record import is_org_record
+
+    if is_org_record(record):  # an organization's record: re-audit its member accounts
+        from wizard.org_cli import org_access
+        from wizard.org_record import verify_org
+
+        org_result = verify_org(record, path, org_access(rt), integrity)
+        _print_result(org_result, a.json, report)
+        return org_result.exit_code
     aws, identity = _connect(rt, str(record["body"]["account_id"]))
     now = after_state.read(aws, identity.account_id)
     result = verify(record, path, now, identity.arn, integrity, open_now=open_findings)
-    if a.json:
+    _print_result(result, a.json, report)
+    return result.exit_code
+
+
+def _print_result(result: Any, as_json: bool, report: Path | None) -> None:
+    from wizard.record import write_export
+
+    if as_json:
         print(json.dumps(result.to_json(), ensure_ascii=False))
     else:
         print("\n".join(result.text_lines()))
     if report is not None:
         write_export(result.to_markdown(), report)
         print(f"Drift report written: {report}", file=sys.stderr)
-    return result.exit_code

@@ -67,6 +67,18 @@ def export(ctx: Any, fmt: str, path: Path | None, *, force: bool = False, sign_k
     cl: Checklist = ctx.checklist
     record = build_record(cl, now=now or iso(utcnow()), residual=residual_risk(cl))
     text = render(record, fmt)
+    sig_path = write_record(record, text, path, force=force, sign_key=sign_key)
+    result = Export(path, fmt, record["body_sha256"], record["exported_at"], sig_path, text)
+    if not getattr(ctx.store, "read_only", True):
+        ctx.change("summary", Status.DONE, evidence=result.evidence(), source=EXPORT_SOURCE,
+                   note=f"Record exported ({fmt}).")
+    return result
+
+
+def write_record(record: dict[str, Any], text: str, path: Path | None, *, force: bool = False,
+                 sign_key: str | None = None) -> Path | None:
+    """Sign the record's body when asked (a failure writes nothing), then write ``text`` to
+    ``path`` and the signature beside it (``FILE.sig``). Returns the signature's path."""
     sig_text = sig_path = None
     if sign_key:
         if path is None:
@@ -86,11 +98,7 @@ def export(ctx: Any, fmt: str, path: Path | None, *, force: bool = False, sign_k
             if sig_path is not None:  # no signature without its record
                 sig_path.unlink(missing_ok=True)
             raise
-    result = Export(path, fmt, record["body_sha256"], record["exported_at"], sig_path, text)
-    if not getattr(ctx.store, "read_only", True):
-        ctx.change("summary", Status.DONE, evidence=result.evidence(), source=EXPORT_SOURCE,
-                   note=f"Record exported ({fmt}).")
-    return result
+    return sig_path
 
 
 def last_export(checklist: Checklist) -> dict[str, Any] | None:
