@@ -40,6 +40,7 @@ class OrgScreen(Screen):
         Binding("space", "select_account", "Select", id="org-select"),
         Binding("a", "audit", "Audit", id="org-audit"),
         Binding("r", "remediate", "Remediate selected", id="org-remediate"),
+        Binding("e", "export_record", "Export record", id="org-export"),
         Binding("ctrl+q", "app.quit", "Quit", id="org-quit", priority=True),
     ]
 
@@ -349,6 +350,22 @@ class OrgScreen(Screen):
         self.notify(f"{ok} of {len(result.accounts)} account(s) verified clean after removal.",
                     severity="information" if ok == len(result.accounts) else "error")
         self._show_counts()
+
+
+    # -- the organization completion record -------------------------------------------------------------
+    def action_export_record(self) -> None:
+        if self.session.audit is None and not self.session.remediations:
+            self.notify("Audit the organization first: the record holds what was read.", severity="warning")
+            return
+        from wizard.org_record import export_session_record
+
+        self._run(lambda: export_session_record(self.session), then=self._exported, group="org-export",
+                  exclusive=False)
+
+    def _exported(self, done: tuple[Any, str]) -> None:
+        path, digest = done
+        self.notify(_visible(f"Organization record written: {path}") + f"\nSHA-256 of the body: {digest}\n"
+                    + _visible(f"Re-check it with: rootwizard verify {path}"), timeout=15, markup=False)
 
 
 class OrgApp(App):

@@ -10,6 +10,9 @@ from conftest import settle
 from screens.org import OrgApp, OrgScreen
 from wizard import organizations as org
 from wizard.aws import AwsAccess
+from wizard.org_record import verify_org
+from wizard.record import read_record
+from wizard.record_verify import check_integrity
 
 
 @pytest.fixture
@@ -98,6 +101,27 @@ async def test_remediate_selected_with_confirmation_and_read_back(org_sb, tmp_pa
         await pilot.pause()
         assert "verified" in str(screen.query_one("#detail").render())
         assert list((tmp_path / "state" / org_sb.account_id).glob("org-remediation-*.json"))
+        # The organization record (key e): one section per account, the remediation's
+        # before/after in prod-web's; `rootwizard verify` finds it still true.
+        await pilot.press("e")
+        await settle(app, pilot)
+        [path] = (tmp_path / "state" / org_sb.account_id).glob("org-record-*.json")
+        record = read_record(path)
+        sections = {a["account_id"]: a for a in record["body"]["accounts"]}
+        assert len(sections) == 21 and sections[web]["remediation"]["before"]["verdict"] == "credentials_present"
+        assert sections[web]["verdict"] == "no_root_credentials" and sections[crm]["remediation"] is None
+        result = verify_org(record, path, app.session.aws, check_integrity(record, path, None))
+        assert result.exit_code == 0 and result.counts["changed"] == 0, result.text_lines()
+
+
+async def test_export_before_audit_writes_nothing(org_sb, tmp_path):
+    app = make(org_sb, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("e")
+        await settle(app, pilot)
+        assert not list((tmp_path / "state").rglob("org-record-*.json"))
+        assert any("Audit the organization first" in n.message for n in app._notifications)
 
 
 async def test_cancel_removes_nothing(org_sb, tmp_path):

@@ -32,13 +32,13 @@ from wizard.record import (
 from wizard.record_verify import (
     CANNOT_VERIFY,
     CHANGED,
-    EXIT_DRIFT,
-    EXIT_OK,
     LABELS,
     NO_CLAIM,
     STILL_TRUE,
     Check,
     Integrity,
+    VerdictReport,
+    tally,
 )
 
 KIND = "organization"
@@ -128,6 +128,20 @@ def export_org_record(record: dict[str, Any], path: Path, *, force: bool = False
 
     text = to_org_markdown(record) if format_for(path) == "markdown" else to_json_text(record)
     return write_record(record, text, path, force=force, sign_key=sign_key)
+
+
+def export_session_record(session: Any) -> tuple[Path, str]:
+    """Blocking: the organization view's record (its audit and remediations) as JSON in the
+    state folder, ``STATE_DIR/<management account>/org-record-<UTC time>.json``. Returns
+    the file and the body's hash."""
+    from wizard.session import OrgAuditStore
+
+    if session.context is None or (session.audit is None and not session.remediations):
+        raise InputError("Nothing to record yet: audit the organization first.", field="record")
+    record = build_org_record(session.audit.to_json() if session.audit else None,
+                              [r.to_json() for r in session.remediations], sandbox=bool(session.demo))
+    store = OrgAuditStore(session.state_dir, session.context.management_account_id)
+    return store.save_record(to_json_text(record)), str(record["body_sha256"])
 
 
 # -- Markdown ----------------------------------------------------------------------------------
@@ -256,7 +270,7 @@ def compare_account(section: Mapping[str, Any], now: Mapping[str, Any] | None) -
 
 
 @dataclass(frozen=True)
-class OrgVerifyResult:
+class OrgVerifyResult(VerdictReport):
     record: str
     organization_id: str
     exported_at: str | None
@@ -265,31 +279,14 @@ class OrgVerifyResult:
     caller_arn: str | None = None
     accounts: tuple[AccountResult, ...] = ()
 
-    @property
-    def counts(self) -> dict[str, int]:
-        out = dict.fromkeys(LABELS, 0)
-        for a in self.accounts:
-            out[a.verdict] += 1
-        return out
+    OK_TEXT = "Every account the record makes a claim about still matches it."
 
-    @property
-    def drift(self) -> bool:
-        return any(a.verdict == CHANGED for a in self.accounts)
+    def verdicts(self) -> list[str]:
+        return [a.verdict for a in self.accounts]
 
-    @property
-    def exit_code(self) -> int:
-        return EXIT_DRIFT if self.drift or not self.integrity.ok else EXIT_OK
-
-    @property
-    def outcome(self) -> str:
-        if not self.integrity.hash_ok:
-            return "The record was changed after it was exported: its body does not match its hash."
-        if not self.integrity.ok:
-            return f"The signature check failed: {self.integrity.signature_note}."
-        if self.drift:
-            changed = [a.account_id for a in self.accounts if a.verdict == CHANGED]
-            return f"Drift: {len(changed)} account(s) no longer match the record: {', '.join(changed)}."
-        return "Every account the record makes a claim about still matches it."
+    def drift_text(self) -> str:
+        changed = [a.account_id for a in self.accounts if a.verdict == CHANGED]
+        return f"Drift: {len(changed)} account(s) no longer match the record: {', '.join(changed)}."
 
     def to_json(self) -> dict[str, Any]:
         return {"record": self.record, "kind": KIND, "organization_id": self.organization_id,
@@ -298,32 +295,18 @@ class OrgVerifyResult:
                 "counts": self.counts, "outcome": self.outcome, "exit_code": self.exit_code}
 
     def text_lines(self) -> list[str]:
-        i = self.integrity
-        lines = [] if i.ok else [f"FAILED: {self.outcome}"]
-        lines += [one_line(f"Record: {self.record} (record version {i.record_version}, organization "
-                           f"{self.organization_id}, exported {self.exported_at or 'unknown'})"),
-                  "Body hash: " + ("OK" if i.hash_ok else "MISMATCH: the body was changed after export")
-                  + f" ({i.body_sha256 or 'no hash'})",
-                  one_line(f"Signature: {i.signature_note}")]
+        lines = self.integrity.text_lines(self.record, f"organization {self.organization_id}", self.exported_at)
         if self.read_at:
             lines.append(one_line(f"Accounts re-audited from {self.read_at} as {self.caller_arn}"))
         lines.append("")
         for a in self.accounts:
             lines.append(a.text())
             lines += [f"    {c.text()}" for c in a.checks if c.verdict == CHANGED]
-        c = self.counts
-        lines += ["", f"{self.outcome} ({c[STILL_TRUE]} still true, {c[CHANGED]} changed, "
-                      f"{c[CANNOT_VERIFY]} cannot verify, {c[NO_CLAIM]} no claim)"]
-        return lines
+        return [*lines, "", tally(self.outcome, self.counts)]
 
     def to_markdown(self) -> str:
-        i = self.integrity
         lines = [f"# Drift report: AWS organization {md(self.organization_id)}", "",
-                 f"- Record: {md(self.record)} (record version {i.record_version}, exported "
-                 f"{md(self.exported_at or 'unknown')})",
-                 f"- Body hash: {'OK' if i.hash_ok else '**MISMATCH**: the body was changed after export'} "
-                 f"(`{md(i.body_sha256)}`)",
-                 f"- Signature: {md(i.signature_note)}",
+                 *self.integrity.markdown_lines(self.record, self.exported_at),
                  f"- Accounts re-audited from {md(self.read_at)} as {md(self.caller_arn)}", "",
                  f"**{md(self.outcome)}**", "",
                  "| Account | Name | Recorded | Now | What AWS shows |", "|---|---|---|---|---|"]
@@ -357,4 +340,4 @@ def verify_org(record: Mapping[str, Any], path: Path, aws: Any, integrity: Integ
 
 
 __all__ = ["KIND", "AccountResult", "OrgVerifyResult", "build_org_body", "build_org_record", "compare_account",
-           "export_org_record", "is_org_record", "to_org_markdown", "verify_org"]
+           "export_org_record", "export_session_record", "is_org_record", "to_org_markdown", "verify_org"]

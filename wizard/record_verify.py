@@ -84,6 +84,31 @@ class Integrity:
         return self.hash_ok and (self.signature is None or self.signature.ok) and \
             not self.signature_note.startswith("MISSING")
 
+    @property
+    def failure(self) -> str | None:
+        """Why the record itself fails its check (None when it passes)."""
+        if not self.hash_ok:
+            return "The record was changed after it was exported: its body does not match its hash."
+        if not self.ok:
+            return f"The signature check failed: {self.signature_note}."
+        return None
+
+    def text_lines(self, record: str, subject: str, exported_at: str | None) -> list[str]:
+        """The head of a verify report (a failed check first, plainly)."""
+        first = [] if self.ok else [f"FAILED: {self.failure}"]
+        return first + [one_line(f"Record: {record} (record version {self.record_version}, {subject}, "
+                                 f"exported {exported_at or 'unknown'})"),
+                        "Body hash: " + ("OK" if self.hash_ok else "MISMATCH: the body was changed after export")
+                        + f" ({self.body_sha256 or 'no hash'})",
+                        one_line(f"Signature: {self.signature_note}")]
+
+    def markdown_lines(self, record: str, exported_at: str | None) -> list[str]:
+        return [f"- Record: {md(record)} (record version {self.record_version}, exported "
+                f"{md(exported_at or 'unknown')})",
+                f"- Body hash: {'OK' if self.hash_ok else '**MISMATCH**: the body was changed after export'} "
+                f"(`{md(self.body_sha256)}`)",
+                f"- Signature: {md(self.signature_note)}"]
+
     def to_json(self) -> dict[str, Any]:
         return {"record_version": self.record_version, "body_sha256": self.body_sha256,
                 "hash_ok": self.hash_ok, "signature_file": self.signature_file,
@@ -91,8 +116,40 @@ class Integrity:
                 "signature_note": self.signature_note}
 
 
+class VerdictReport:
+    """What every verify result shares: counts by verdict, drift, outcome and exit code."""
+
+    integrity: Integrity
+    OK_TEXT = "Every verifiable step still holds."
+
+    def verdicts(self) -> list[str]:
+        raise NotImplementedError
+
+    def drift_text(self) -> str:
+        return "Drift: the account no longer matches the record."
+
+    @property
+    def counts(self) -> dict[str, int]:
+        out = dict.fromkeys(LABELS, 0)
+        for v in self.verdicts():
+            out[v] += 1
+        return out
+
+    @property
+    def drift(self) -> bool:
+        return CHANGED in self.verdicts()
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_DRIFT if self.drift or not self.integrity.ok else EXIT_OK
+
+    @property
+    def outcome(self) -> str:
+        return self.integrity.failure or (self.drift_text() if self.drift else self.OK_TEXT)
+
+
 @dataclass(frozen=True)
-class VerifyResult:
+class VerifyResult(VerdictReport):
     record: str
     account_id: str
     exported_at: str | None
@@ -103,30 +160,12 @@ class VerifyResult:
     findings: tuple[Check, ...] = ()
     missing: dict[str, str] = field(default_factory=dict)
 
-    @property
-    def counts(self) -> dict[str, int]:
-        out = {k: 0 for k in LABELS}
-        for s in self.steps:
-            out[s.verdict] += 1
-        return out
+    def verdicts(self) -> list[str]:
+        return [s.verdict for s in self.steps]
 
     @property
     def drift(self) -> bool:
-        return any(s.verdict == CHANGED for s in self.steps) or any(f.verdict == CHANGED for f in self.findings)
-
-    @property
-    def exit_code(self) -> int:
-        return EXIT_DRIFT if self.drift or not self.integrity.ok else EXIT_OK
-
-    @property
-    def outcome(self) -> str:
-        if not self.integrity.hash_ok:
-            return "The record was changed after it was exported: its body does not match its hash."
-        if not self.integrity.ok:
-            return f"The signature check failed: {self.integrity.signature_note}."
-        if self.drift:
-            return "Drift: the account no longer matches the record."
-        return "Every verifiable step still holds."
+        return super().drift or any(f.verdict == CHANGED for f in self.findings)
 
     def to_json(self) -> dict[str, Any]:
         return {"record": self.record, "account_id": self.account_id, "exported_at": self.exported_at,
@@ -136,13 +175,7 @@ class VerifyResult:
                 "outcome": self.outcome, "exit_code": self.exit_code}
 
     def text_lines(self) -> list[str]:
-        i = self.integrity
-        first = [] if i.ok else [f"FAILED: {self.outcome}"]  # a bad record is said first, plainly
-        lines = first + [one_line(f"Record: {self.record} (record version {i.record_version}, account "
-                          f"{self.account_id}, exported {self.exported_at or 'unknown'})"),
-                 "Body hash: " + ("OK" if i.hash_ok else "MISMATCH: the body was changed after export")
-                 + f" ({i.body_sha256 or 'no hash'})",
-                 one_line(f"Signature: {i.signature_note}")]
+        lines = self.integrity.text_lines(self.record, f"account {self.account_id}", self.exported_at)
         if self.read_at:
             lines.append(one_line(f"AWS read at {self.read_at} as {self.caller_arn}"))
         lines.append("")
@@ -153,19 +186,11 @@ class VerifyResult:
         if self.findings:
             lines.append("Findings closed in the record:")
             lines += [f"    {f.text()}" for f in self.findings]
-        c = self.counts
-        lines += ["", f"{self.outcome} ({c[STILL_TRUE]} still true, {c[CHANGED]} changed, "
-                      f"{c[CANNOT_VERIFY]} cannot verify, {c[NO_CLAIM]} no claim)"]
-        return lines
+        return [*lines, "", tally(self.outcome, self.counts)]
 
     def to_markdown(self) -> str:
-        i = self.integrity
         lines = [f"# Drift report: AWS account {md(self.account_id)}", "",
-                 f"- Record: {md(self.record)} (record version {i.record_version}, exported "
-                 f"{md(self.exported_at or 'unknown')})",
-                 f"- Body hash: {'OK' if i.hash_ok else '**MISMATCH**: the body was changed after export'} "
-                 f"(`{md(i.body_sha256)}`)",
-                 f"- Signature: {md(i.signature_note)}",
+                 *self.integrity.markdown_lines(self.record, self.exported_at),
                  f"- Account read at {md(self.read_at)} as {md(self.caller_arn)}", "",
                  f"**{md(self.outcome)}**", "",
                  "| Step | Recorded | Now | What AWS shows |", "|---|---|---|---|"]
@@ -176,6 +201,12 @@ class VerifyResult:
             lines += ["", "## Findings closed in the record", ""]
             lines += [f"- {md(LABELS[f.verdict])}: {md(f.text())}" for f in self.findings]
         return "\n".join(lines) + "\n"
+
+
+def tally(outcome: str, c: Mapping[str, int]) -> str:
+    """A verify report's last line: the outcome and the count of each verdict."""
+    return (f"{outcome} ({c[STILL_TRUE]} still true, {c[CHANGED]} changed, {c[CANNOT_VERIFY]} cannot verify, "
+            f"{c[NO_CLAIM]} no claim)")
 
 
 def _show(value: Any) -> str:
@@ -388,4 +419,5 @@ def verify(record: Mapping[str, Any], path: Path, now: AfterState, caller_arn: s
 
 
 __all__ = ["CANNOT_VERIFY", "CHANGED", "NO_CLAIM", "STILL_TRUE", "Check", "Integrity", "StepResult",
-           "VerifyResult", "body_hash", "check_integrity", "compare", "compare_step", "verify"]
+           "VerdictReport", "VerifyResult", "body_hash", "check_integrity", "compare", "compare_step", "tally",
+           "verify"]

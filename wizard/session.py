@@ -379,15 +379,22 @@ class OrgAuditStore:
     def save_remediation(self, result: dict[str, Any]) -> Path:
         """Keep one `org remediate` run (before, removals, after) in its own file,
         ``org-remediation-<UTC time>[-n].json``; never overwrites an earlier one."""
-        self._store.prepare()
-        stamp = utcnow().strftime("%Y%m%dT%H%M%SZ")
         body = json.dumps({"schema_version": SCHEMA_VERSION, "kind": "org-remediation", "remediation": result},
                           indent=1).encode("utf-8") + b"\n"
+        return self._save_new("org-remediation", body)
+
+    def save_record(self, text: str) -> Path:
+        """An organization completion record (JSON), ``org-record-<UTC time>[-n].json``."""
+        return self._save_new("org-record", text.encode("utf-8"))
+
+    def _save_new(self, prefix: str, body: bytes) -> Path:
+        self._store.prepare()
+        stamp = utcnow().strftime("%Y%m%dT%H%M%SZ")
         for n in range(1, 1000):
-            target = self._store.folder / f"org-remediation-{stamp}{'' if n == 1 else f'-{n}'}.json"
+            target = self._store.folder / f"{prefix}-{stamp}{'' if n == 1 else f'-{n}'}.json"
             try:
                 atomic_write(target, body, overwrite=False)
                 return target
             except FileExistsError:
                 continue
-        raise SessionError(f"Too many remediation records for {stamp} in {self._store.folder}.")
+        raise SessionError(f"Too many {prefix} files for {stamp} in {self._store.folder}.")
