@@ -9,6 +9,7 @@ from textual.app import ComposeResult
 
 from screens.root_base import RootStepScreen, plain
 from wizard.checklist import utcnow
+from wizard.report_flow import load_kept
 from wizard.rootchecks import ASSUME_ROOT_NOTE, ROOT_ONLY_TASKS
 from wizard.rootflow import root_usage_evidence, root_usage_lines
 
@@ -18,10 +19,15 @@ class RootUsageScreen(RootStepScreen):
     CONSOLE_LABEL = "Root credentials are locked away"
 
     def compose_step(self) -> ComposeResult:
-        analysis = self.ctx.analysis
+        analysis, source = self.ctx.analysis, "From the credential report of this run:"
+        if analysis is None and self.ctx.checklist is not None:  # a resumed session: its kept copy
+            kept = load_kept(self.ctx.checklist, utcnow())
+            if kept is not None:
+                self.ctx.analysis = analysis = kept.analysis
+                source = (f"From the credential report kept in this session (generated "
+                          f"{kept.generated_iso or 'time unknown'}):")
         if analysis is not None:
-            text = "From the credential report of this run:\n" + "\n".join(
-                root_usage_lines(analysis, utcnow()))
+            text = source + "\n" + "\n".join(root_usage_lines(analysis, utcnow()))
         else:
             text = ("No credential report was analysed in this run: the credential report step "
                     "shows when the root password and root access keys were last used.")

@@ -154,6 +154,26 @@ def load_live(aws: AwsAccess, now: Callable[[], datetime], *, timeout_s: float =
         raise ReportFormatError(f"The report AWS returned cannot be analysed: {exc.message}") from None
 
 
+def load_kept(checklist: Checklist, now: datetime) -> ReportResult | None:
+    """The report this session's credential report step kept, analysed again at ``now``
+    (no AWS call), so a resumed session shows what its report said. None when no copy is
+    kept, or the copy cannot be read or no longer has the SHA-256 the step recorded: a
+    changed file is not this session's report."""
+    ev = checklist.step("credential_report").evidence
+    path, recorded = ev.get("file"), ev.get("sha256")
+    if not isinstance(path, str) or not path or not isinstance(recorded, str):
+        return None
+    generated = ev.get("generated_time")
+    try:
+        content = read_report_file(path)
+        when = datetime.fromisoformat(generated) if isinstance(generated, str) else None
+        result = analyse_content(content, source=SOURCE_AWS if str(ev.get("source", "")).startswith("iam:")
+                                 else SOURCE_FILE, now=now, generated_time=when)
+    except (InputError, ReportFormatError, ValueError):
+        return None
+    return result if result.sha256 == recorded else None
+
+
 def check_account(result: ReportResult, account_id: str) -> None:
     """Refuse a report of another account: its facts are not this account's."""
     found = result.report.account_id
