@@ -325,7 +325,8 @@ class StepScreen(Screen):
         if write:
             self._writes += 1
             group = f"write-{self.STEP_ID}-{self._writes}"
-        worker = self.run_worker(lambda: fn(*args, **kwargs), thread=True, exclusive=not write, exit_on_error=False, group=group)
+        worker = self.run_worker(lambda: fn(*args, **kwargs), thread=True, exclusive=not write,
+                                 exit_on_error=False, group=group)
         self._pending[worker] = _Pending(then, dict(on_error or {}))
         return worker
 

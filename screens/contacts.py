@@ -18,7 +18,11 @@ from screens.root_base import RootStepScreen, field_error, plain
 from wizard.errors import AwsError, WizardError
 from wizard.rootchecks import CONTACT_TYPES, ContactFormError, validate_alternate_contact
 from wizard.rootflow import (
-    API_UNAVAILABLE, contact_text, contacts_verdict, read_alternate_contacts, write_alternate_contact,
+    API_UNAVAILABLE,
+    contact_text,
+    contacts_verdict,
+    read_alternate_contacts,
+    write_alternate_contact,
 )
 
 FIELDS = (("name", "Name", "Name"), ("title", "Title", "Title"),

@@ -15,10 +15,10 @@ from textual.widgets import Button, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from screens.base import ErrorHandler, StepScreen
-from screens.seed_view import SeedViewMixin, code_fields
 from screens.dialogs import Choice
-from screens.root_base import SkipDialog
 from screens.qr_widget import QrCode
+from screens.root_base import SkipDialog
+from screens.seed_view import SeedViewMixin, code_fields
 from wizard import mfa, mfa_coverage
 from wizard.checklist import Status
 from wizard.errors import AlreadyExistsError, InputError, WizardError

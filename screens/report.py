@@ -84,7 +84,8 @@ class ReportScreen(StepScreen):
         else:
             ev = self.ctx.checklist.step(self.STEP_ID).evidence
             if ev.get("sha256"):
-                self._set_text("#generated", f"Last analysed report: generated {ev.get('generated_time') or 'unknown'}, "
+                generated = ev.get("generated_time") or "unknown"
+                self._set_text("#generated", f"Last analysed report: generated {generated}, "
                                f"SHA-256 {ev['sha256']}, kept as {ev.get('file')}.")
 
     # -- getting the report ----------------------------------------------------------------

@@ -17,6 +17,7 @@ from wizard import mfa
 from wizard.errors import InputError
 from wizard.qr import qr_matrix
 from wizard.totp import SUBMIT_ADVICE, CodeRejected
+
 # The guidance above it (wizard.steps) already says why, passkeys first, and the second device.
 EXTRA = (
     "In the console: Assign MFA device → type a device name → Authenticator app → Show QR "

@@ -1,8 +1,7 @@
 """The AWS access layer: error translation, retries config, clock check, report polling."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError, ReadTimeoutError
 from botocore.stub import Stubber

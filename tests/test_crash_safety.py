@@ -7,9 +7,8 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
-from wizard.checklist import STEP_DEFS, Status
+from wizard.checklist import Status
 from wizard.session import SessionStore
 
 ACCOUNT = "123456789012"

@@ -3,7 +3,15 @@ import logging
 
 import pytest
 
-from wizard.redact import MASK, RedactingFilter, forget_secrets, redact, register_secret, safe_params, secret_forms, setup_log_file
+from wizard.redact import (
+    MASK,
+    forget_secrets,
+    redact,
+    register_secret,
+    safe_params,
+    secret_forms,
+    setup_log_file,
+)
 
 SEED = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 

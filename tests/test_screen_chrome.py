@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import errno
 
+from textual.widgets import Label, ListItem
+
 from conftest import settle
 from screens.base import StepList
-from textual.widgets import Label, ListItem
 from wizard.checklist import Status
 from wizard.steps import STEPS
 

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from wizard.errors import FormError, InputError
+
 # The root steps' console guidance is declared with each step in wizard.steps.
 from wizard.steps import ROOT_STEPS, RootStep  # noqa: F401  (re-exported)
 

@@ -19,13 +19,36 @@ from wizard.credreport import NA, NO_INFORMATION, NOT_SUPPORTED, ROOT_USER, form
 from wizard.errors import SessionError, WizardError
 from wizard.sandbox import patches
 from wizard.sandbox.seed import (
-    _ACCOUNT_AGE, _ADMIN_POLICY, _CONTACT, _OPERATOR_AGE, _ROOT_KEY_AGE, _ROOT_KEY_USED, _ROOT_PASSWORD,
-    _USERS, ADMIN_POLICY_ARN, DEMO_ACCOUNT_ID, OPERATOR, REGION, ROOT_MFA_DEVICE, AccessKeyInfo, RootState,
-    _bool, _cert_columns, _iso, _key_columns, _moto_key, _naive, _self_signed_pem, _User,
+    _ACCOUNT_AGE,
+    _ADMIN_POLICY,
+    _CONTACT,
+    _OPERATOR_AGE,
+    _ROOT_KEY_AGE,
+    _ROOT_KEY_USED,
+    _ROOT_PASSWORD,
+    _USERS,
+    ADMIN_POLICY_ARN,
+    DEMO_ACCOUNT_ID,
+    OPERATOR,
+    REGION,
+    ROOT_MFA_DEVICE,
+    AccessKeyInfo,
+    RootState,
+    _bool,
+    _cert_columns,
+    _iso,
+    _key_columns,
+    _moto_key,
+    _naive,
+    _self_signed_pem,
+    _User,
 )
 from wizard.session import SandboxStore
 from wizard.steps import (  # the steps whose console action the sandbox simulates, and its other actions
-    REMOVE_ROOT_CREDENTIALS, SANDBOX_ACTIONS, SIMULATABLE, STEPS_BY_ID,
+    REMOVE_ROOT_CREDENTIALS,
+    SANDBOX_ACTIONS,
+    SIMULATABLE,
+    STEPS_BY_ID,
 )
 
 log = logging.getLogger("rootwizard.sandbox")
