@@ -290,4 +290,4 @@ async def test_connect_closes_the_root_steps_of_a_root_without_credentials(make_
         for sid in ROOT_STEPS:
             assert app2.ctx.checklist.step(sid).status == Status.PENDING
         info = text(app2, "#connect-info")
-        assert "no longer shows" in info and "root_password" in info
+        assert "no longer shows" in info and "Root password" in info

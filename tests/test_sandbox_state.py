@@ -185,7 +185,7 @@ def demo_app(state_dir, *, resume=False, reset=False):
 async def test_a_resumed_sandbox_session_keeps_its_verified_steps(tmp_path):
     """Issue 15 item 6 through the TUI: `--demo` twice; the second run resumes the session
     and AWS (the restored sandbox) still shows every verified step. Then --reset."""
-    from conftest import settle
+    from conftest import settle, simulate
     from wizard.checklist import Status
 
     async def goto(app, pilot, step):
@@ -200,8 +200,7 @@ async def test_a_resumed_sandbox_session_keeps_its_verified_steps(tmp_path):
         app.screen.query_one("#apply").press()
         await settle(app, pilot)
         await goto(app, pilot, "root_mfa")
-        await pilot.press("f6")
-        await settle(app, pilot)
+        await simulate(app, pilot)  # F6: the step's own console action
         app.screen.query_one("#verify").press()
         await settle(app, pilot)
         verified = {sid for sid, rec in app.ctx.checklist.steps.items() if rec.status == Status.DONE}
