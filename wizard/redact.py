@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import binascii
 import logging
-import os
 import re
 import threading
 from typing import Any
@@ -88,9 +87,11 @@ class RedactingFilter(logging.Filter):
 
 
 def setup_log_file(path: str) -> None:
-    """Send the app's debug log to ``path`` (created 0600, appended), through the filter."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW, 0o600)
-    handler = logging.StreamHandler(os.fdopen(fd, "a", encoding="utf-8"))
+    """Send the app's debug log to ``path`` (created 0600, appended, a regular file only;
+    see wizard.files.open_log), through the filter."""
+    from wizard.files import open_log
+
+    handler = logging.StreamHandler(open_log(path))
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.addFilter(RedactingFilter())
     root = logging.getLogger("rootwizard")

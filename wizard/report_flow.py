@@ -27,6 +27,7 @@ from wizard.credreport import (
     user_table,
 )
 from wizard.errors import InputError, ReportFormatError
+from wizard.files import read_regular
 from wizard.session import SessionStore
 
 FETCH_TIMEOUT_S = 120.0
@@ -76,7 +77,7 @@ def read_report_file(path: str | Path) -> bytes:
         raise InputError("Enter the path of the credential report CSV.", field="report")
     p = Path(raw).expanduser()
     try:
-        return p.read_bytes()
+        return read_regular(p)
     except OSError as exc:
         raise InputError(f"Cannot read {p}: {exc.strerror or type(exc).__name__}.", field="report") from None
     except ValueError:  # an embedded NUL
