@@ -159,3 +159,19 @@ def test_any_json_session_loads_or_is_a_session_error(session, steps):
     assert json.loads(text)["body"]["account_id"] == ACCOUNT
     render(build_record(cl, now="2026-01-01T00:00:00+00:00"), "markdown")
     cl.progress()
+
+
+def test_sessions_shows_escape_sequences_from_the_file_as_text(tmp_path, capsys):
+    store = SessionStore(tmp_path, ACCOUNT)
+    store.prepare()
+    store.path.write_bytes(_raw(_doc(started_at="\x1b]0;TITLE\x07\x1b[2J", updated_at="\u202eevil")))
+    assert cli.main(["sessions", "--state-dir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "\\x1b]0;TITLE\\x07" in out and "\\u202e" in out
+    assert "\x1b" not in out and "\x07" not in out and "\u202e" not in out
+    # An error naming a path with an escape sequence: one visible line.
+    bad = tmp_path / "out\x1b[2J"
+    bad.mkdir()
+    assert cli.main(["export", "--state-dir", str(tmp_path), "-o", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert "\x1b" not in err and "\\x1b[2J" in err and len(err.strip().splitlines()) == 1

@@ -122,7 +122,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _fail(msg: str, code: int = EXIT_ERROR) -> int:
-    print(f"rootwizard: {msg}", file=sys.stderr)
+    """One line on stderr; control characters in it (a path, an AWS message) made visible."""
+    from wizard.text import visible
+
+    print(f"rootwizard: {visible(msg)}", file=sys.stderr)
     return code
 
 
@@ -181,6 +184,7 @@ def cmd_tui(rt: Runtime) -> int:
 
 def cmd_sessions(rt: Runtime) -> int:
     from wizard.session import list_sessions
+    from wizard.text import visible
 
     infos = list_sessions(rt.state_dir)
     if not infos:
@@ -190,7 +194,7 @@ def cmd_sessions(rt: Runtime) -> int:
     for i in infos:
         note = i.problem or ("sandbox" if i.sandbox else "")
         prog = f"{i.done}/{i.total}" if not i.problem else "-"
-        print(f"{i.account_id:<14}{i.started_at or '-':<27}{prog:<10}{i.updated_at or '-':<27}{note}")
+        print(visible(f"{i.account_id:<14}{i.started_at or '-':<27}{prog:<10}{i.updated_at or '-':<27}{note}"))
     return EXIT_OK
 
 
