@@ -129,6 +129,56 @@ def _fail(msg: str, code: int = EXIT_ERROR) -> int:
     return code
 
 
+class WaitReporter:
+    """Says on stderr that an AWS call is waiting, so a silent endpoint is never a silent
+    terminal: once a call has waited QUIET_S, then every EVERY_S, and at once when a new
+    attempt starts ("rootwizard: Waiting for AWS (sts:GetCallerIdentity): attempt 2 of 3, 13 s …")."""
+
+    QUIET_S = 3.0
+    EVERY_S = 5.0
+    TICK_S = 0.25
+
+    def __init__(self, aws, stream=None) -> None:  # noqa: ANN001 - wizard.aws.AwsAccess
+        import threading
+
+        self.aws = aws
+        self.stream = stream if stream is not None else sys.stderr
+        self._said: dict[tuple[str, float], float] = {}
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._unobserve = aws.observe(self._on_progress)
+
+    def _on_progress(self, progress) -> None:  # noqa: ANN001 - wizard.aws.Progress
+        if progress.done:
+            self._said.pop((progress.action, progress.started), None)
+            return
+        if progress.attempt > 1:
+            self._say(progress)
+        if self._thread is None:
+            import threading
+
+            self._thread = threading.Thread(target=self._tick, name="rootwizard-wait", daemon=True)
+            self._thread.start()
+
+    def _tick(self) -> None:
+        while not self._stop.wait(self.TICK_S):
+            for progress in self.aws.in_flight():
+                elapsed = progress.elapsed()
+                said = self._said.get((progress.action, progress.started))
+                if elapsed >= self.QUIET_S and (said is None or elapsed - said >= self.EVERY_S):
+                    self._say(progress)
+
+    def _say(self, progress) -> None:  # noqa: ANN001
+        from wizard.text import visible
+
+        self._said[(progress.action, progress.started)] = progress.elapsed()
+        print(f"rootwizard: {visible(progress.text())} …", file=self.stream, flush=True)
+
+    def close(self) -> None:
+        self._stop.set()
+        self._unobserve()
+
+
 class Runtime:
     """The pieces every command shares: log, state folder, AWS access, sandbox."""
 
@@ -137,6 +187,7 @@ class Runtime:
 
         self.args = args
         self.sandbox: Sandbox | None = None
+        self.reporter: WaitReporter | None = None
         if getattr(args, "log_file", None):
             from wizard.redact import setup_log_file
 
@@ -151,6 +202,7 @@ class Runtime:
                                   endpoint_url=os.environ.get("AWS_ENDPOINT_URL") or None)
 
     def aws(self):  # noqa: ANN201
+        """The AWS access of a subcommand; waits are reported on stderr (WaitReporter)."""
         from wizard.aws import AwsAccess
 
         a = self.args
@@ -158,10 +210,16 @@ class Runtime:
             from wizard.sandbox import start_sandbox
 
             self.sandbox = start_sandbox()
-            return AwsAccess(self.sandbox.connection_settings())
-        return AwsAccess(self.settings())
+            aws = AwsAccess(self.sandbox.connection_settings())
+        else:
+            aws = AwsAccess(self.settings())
+        self.reporter = WaitReporter(aws)
+        return aws
 
     def close(self) -> None:
+        if self.reporter is not None:
+            self.reporter.close()
+            self.reporter = None
         if self.sandbox is not None:
             self.sandbox.stop()
             self.sandbox = None

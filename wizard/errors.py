@@ -84,7 +84,13 @@ class ThrottledError(AwsError):
 
 
 class EndpointError(AwsError):
-    """Endpoint unreachable or timed out."""
+    """Endpoint unreachable or timed out, or the connection broke mid-answer."""
+
+
+class CancelledError(AwsError):
+    """The operator cancelled a call that was waiting for AWS."""
+
+    retryable = True
 
 
 class NotFoundError(AwsError):
