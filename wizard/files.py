@@ -162,8 +162,7 @@ def ensure_private_dir(path: Path) -> None:
     """``path`` exists, is a real folder of this user and has mode 0700."""
     if path.is_symlink():
         raise FileError(f"{path} is a symbolic link; rootwizard will not follow it.", path=path,
-                        err=errno.ELOOP, cause="a symbolic link",
-                        hint="Remove the link or choose another --state-dir.")
+                        err=errno.ELOOP, cause="a symbolic link")
     make_private_dirs(path)
     st = path.lstat()
     if not stat.S_ISDIR(st.st_mode):
@@ -171,7 +170,7 @@ def ensure_private_dir(path: Path) -> None:
                         cause="not a folder")
     if st.st_uid != os.getuid():
         raise FileError(f"{path} belongs to another user.", path=path, err=errno.EPERM,
-                        cause="belongs to another user", hint="Choose another --state-dir.")
+                        cause="belongs to another user")
     if stat.S_IMODE(st.st_mode) != 0o700:
         os.chmod(path, 0o700)
 

@@ -114,8 +114,14 @@ class SessionStore:
         self._lock = SessionLock(self.folder)
 
     def prepare(self) -> None:
-        ensure_private_dir(self.state_dir)
-        ensure_private_dir(self.folder)
+        """The state folder and the account's folder exist, are ours and are 0700."""
+        try:
+            ensure_private_dir(self.state_dir)
+            ensure_private_dir(self.folder)
+        except FileError as exc:
+            raise SessionError(f"Cannot use the session folder: {exc.message}",
+                               hint="Choose another folder with --state-dir or ROOTWIZARD_STATE_DIR, "
+                                    "then retry.") from None
 
     def lock(self) -> bool:
         """Take the account's lock; False when another running wizard holds it."""
