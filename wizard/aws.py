@@ -71,6 +71,19 @@ def _check_complete(response_dict: dict[str, Any], **_: Any) -> None:
         raise IncompleteReadError(actual_bytes=len(body), expected_bytes=expected)
 
 
+# Operations that only read. In read-only mode every other operation is refused before it
+# is sent: GenerateCredentialReport only refreshes AWS's own report.
+_READ_PREFIXES = ("Get", "List", "Describe")
+_READ_OPERATIONS = frozenset({"GenerateCredentialReport"})
+READ_ONLY_REASON = ("This wizard opened the session read-only (another wizard holds it): nothing in the "
+                    "account is changed from here.")
+
+
+def is_read(api_name: str) -> bool:
+    """True for an API operation that changes nothing in the account."""
+    return api_name.startswith(_READ_PREFIXES) or api_name in _READ_OPERATIONS
+
+
 @dataclass(frozen=True)
 class Identity:
     account_id: str
@@ -256,6 +269,7 @@ class AwsAccess:
         self._local = threading.local()        # the call this thread is making, its cancel scope
         self._in_flight: dict[int, Progress] = {}
         self._observers: list[Callable[[Progress], None]] = []
+        self.read_only = False  # then every operation that is not a read is refused (is_read)
 
     # -- progress and cancellation ----------------------------------------------------------
     def observe(self, callback: Callable[[Progress], None]) -> Callable[[], None]:
@@ -372,6 +386,11 @@ class AwsAccess:
             # The API's own spelling (EnableMFADevice, not EnableMfaDevice) for logs and hints.
             api_name = client.meta.method_to_api_mapping.get(operation, api_name)
             progress = Progress(f"{service}:{api_name}", 0, self.settings.max_attempts, start)
+            if self.read_only and not is_read(api_name):
+                raise errors.ReadOnlyError(f"Not done: {progress.action} would change the account. "
+                                           + READ_ONLY_REASON, code="ReadOnly", action=progress.action,
+                                           hint="Close the other wizard, then start this one again to make "
+                                                "changes.")
             self._local.progress = progress
             self._report(progress)
             self.calls.append(f"{service}:{api_name}")  # every call made, answered or not

@@ -87,6 +87,12 @@ class EndpointError(AwsError):
     """Endpoint unreachable or timed out, or the connection broke mid-answer."""
 
 
+class ReadOnlyError(AwsError):
+    """A call that would change the account, refused because this wizard is read-only."""
+
+    retryable = False
+
+
 class CancelledError(AwsError):
     """The operator cancelled a call that was waiting for AWS."""
 
