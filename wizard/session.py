@@ -326,5 +326,8 @@ def list_sessions(state_dir: Path) -> list[SessionInfo]:
     return out
 
 
-__all__ = ["SCHEMA_VERSION", "SessionStore", "SessionLock", "SessionInfo", "default_state_dir",
-           "list_sessions", "parse_session", "read_session_file"]
+# wizard.files owns these; importable from here too, as before it existed.
+read_private = read_regular
+
+__all__ = ["SCHEMA_VERSION", "SessionStore", "SessionLock", "SessionInfo", "atomic_write", "default_state_dir",
+           "list_sessions", "parse_session", "read_private", "read_session_file"]
