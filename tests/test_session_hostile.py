@@ -175,3 +175,20 @@ def test_sessions_shows_escape_sequences_from_the_file_as_text(tmp_path, capsys)
     assert cli.main(["export", "--state-dir", str(tmp_path), "-o", str(bad)]) == 2
     err = capsys.readouterr().err
     assert "\x1b" not in err and "\\x1b[2J" in err and len(err.strip().splitlines()) == 1
+
+
+def test_no_traceback_reaches_the_terminal(tmp_path, capsys, monkeypatch):
+    """The CLI's last resort: one line on stderr, the traceback only in --log-file."""
+    def boom(rt):
+        raise TypeError("a bug [/] \x1b]0;T\x07")
+
+    monkeypatch.setitem(cli.COMMANDS, "sessions", boom)
+    log = tmp_path / "debug.log"
+    assert cli.main(["sessions", "--state-dir", str(tmp_path), "--log-file", str(log)]) == 2
+    err = capsys.readouterr().err
+    assert err == "rootwizard: unexpected error (TypeError); nothing more was done; details are in the --log-file.\n"
+    text = log.read_text()
+    assert "Traceback" in text and "TypeError: a bug [/] \\x1b]0;T\\x07" in text
+    assert "\x1b" not in text and "\x07" not in text  # the log holds no escape sequence either
+    assert cli.main(["sessions", "--state-dir", str(tmp_path)]) == 2
+    assert "--log-file FILE" in capsys.readouterr().err

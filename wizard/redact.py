@@ -75,13 +75,18 @@ def safe_params(params: dict[str, Any]) -> dict[str, Any]:
 
 
 class RedactingFilter(logging.Filter):
+    """Secrets out, control characters visible: a message is one line (an AWS message or
+    a path cannot forge log lines or send escape sequences to whoever reads the log)."""
+
     def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = redact(record.getMessage())
+        from wizard.text import plain, visible
+
+        record.msg = visible(redact(record.getMessage()))
         record.args = None
         if record.exc_info:
             import traceback
 
-            record.exc_text = redact("".join(traceback.format_exception(*record.exc_info)))
+            record.exc_text = plain(redact("".join(traceback.format_exception(*record.exc_info))))
             record.exc_info = None
         return True
 
