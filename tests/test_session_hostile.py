@@ -138,7 +138,7 @@ KEYS = ["account_id", "caller_arn", "started_at", "updated_at", "finished_at", "
 STEP_KEYS = ["id", "status", "changed_at", "changed_by", "evidence", "evidence_source", "note", "reason", "error"]
 
 
-@settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.dictionaries(st.sampled_from(KEYS), JSON, max_size=6),
        st.lists(st.dictionaries(st.sampled_from(STEP_KEYS), JSON | st.sampled_from(["done", "root_mfa"]),
                                 max_size=6), max_size=3))

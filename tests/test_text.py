@@ -82,7 +82,7 @@ def test_plain_keeps_newlines_only() -> None:
     assert plain("a\nb\x1b[2Jc\r") == "a\nb\\x1b[2Jc\\r"
 
 
-@settings(max_examples=400)
+@settings(max_examples=400, deadline=None)
 @given(MIXED)
 def test_visible_property(s: str) -> None:
     out = visible(s)
@@ -106,7 +106,7 @@ def _rendered_paragraph(source: str) -> str:
     return m.group(1)
 
 
-@settings(max_examples=200)
+@settings(max_examples=200, deadline=None)
 @given(MIXED)
 @example("<b>x</b>")
 @example("[link](http://example.invalid/)")
@@ -129,7 +129,7 @@ def test_md_renders_as_the_visible_text(s: str) -> None:
         assert html.unescape(body).strip() == (prefix + want).strip()
 
 
-@settings(max_examples=200)
+@settings(max_examples=200, deadline=None)
 @given(MIXED)
 @example("arn:aws:iam::123456789012:user/a`b")
 @example("`")
