@@ -8,6 +8,7 @@ from typing import Any
 from textual.app import App
 from textual.binding import Binding
 
+from screens.safe import notify
 from wizard.checklist import CLOSED, Status
 from wizard.context import WizardContext
 from wizard.errors import WizardError
@@ -64,7 +65,7 @@ class RootWizardApp(App):
         try:
             self.ctx.change(step_id, status, **kwargs)
         except (WizardError, OSError) as exc:
-            self.notify(f"Not saved: {exc}", title=STEPS_BY_ID[step_id].title, severity="error", timeout=10)
+            notify(self, f"Not saved: {exc}", title=STEPS_BY_ID[step_id].title, severity="error", timeout=10)
             return False
         return True
 
@@ -92,3 +93,18 @@ class RootWizardApp(App):
     def log_exception(self, error: BaseException | None) -> None:
         if error is not None:
             log.error("unexpected error", exc_info=(type(error), error, error.__traceback__))
+
+    def _handle_exception(self, error: Exception) -> None:
+        """The last resort, for an exception no screen handled: Textual would print a
+        traceback (with local variables) on the terminal. Here the details go to
+        --log-file only, the terminal gets one line, and the app ends with exit code 2."""
+        from rich.text import Text
+
+        from wizard.redact import log_unexpected
+
+        self._return_code = 2
+        if self._exception is None:  # run_test re-raises it: a test still sees the bug
+            self._exception = error
+            self._exception_event.set()
+        self._exit_renderables.append(Text(f"rootwizard: {log_unexpected(error)}"))
+        self._close_messages_no_wait()

@@ -16,6 +16,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Label, ListItem, ListView, Static
 from textual.worker import Worker, WorkerState
 
+from screens.safe import Plain, notify, text
 from wizard.checklist import STATUS_LABELS, STEPS_BY_ID, Checklist, Status
 from wizard.errors import UnexpectedError, WizardError
 from wizard.steps import SIMULATABLE, STEPS
@@ -48,7 +49,7 @@ class _Pending:
     on_error: dict[type[WizardError], ErrorHandler]
 
 
-class Banner(Static):
+class Banner(Plain):
     """Top line: tool, account, caller; SANDBOX on every screen of a sandbox run."""
 
     def on_mount(self) -> None:
@@ -143,8 +144,8 @@ class StepScreen(Screen):
             with Vertical(id="main"):
                 if self.STEP_ID in STEPS_BY_ID:
                     yield Static(STEPS_BY_ID[self.STEP_ID].title, id="title", classes="title")
-                yield Static("", id="status-line")
-                yield Static("", id="error", classes="error hidden")
+                yield Plain("", id="status-line")  # quotes reasons and errors from the session
+                yield Plain("", id="error", classes="error hidden")
                 with VerticalScroll(id="body"):
                     yield from self.compose_body()
         yield Footer()
@@ -169,8 +170,7 @@ class StepScreen(Screen):
         if cl is not None and self.STEP_ID in cl.steps:
             rec = cl.step(self.STEP_ID)
             extra = f" — {rec.reason or rec.error or rec.note}" if (rec.reason or rec.error) else ""
-            self.query_one("#status-line", Static).update(
-                f"Status: {STATUS_LABELS[rec.status]}{extra}")
+            self.query_one("#status-line", Plain).update(f"Status: {STATUS_LABELS[rec.status]}{extra}")
 
     # -- workers: the one place AWS failures are turned into messages --------------------------
     def run_aws(self, fn: Callable[..., T], *args: Any, then: Callable[[T], None],
@@ -232,14 +232,14 @@ class StepScreen(Screen):
             legacy(error)
 
     def show_error(self, error: WizardError | str) -> None:
-        text = (f"{error.message}\n{error.hint}" if error.hint else error.message) \
+        message = (f"{error.message}\n{error.hint}" if error.hint else error.message) \
             if isinstance(error, WizardError) else error
-        panel = self.query_one("#error", Static)
-        panel.update(Text(text))  # plain text: messages quote AWS answers and file contents
+        panel = self.query_one("#error", Plain)
+        panel.update(text(message))  # plain text: messages quote AWS answers and file contents
         panel.remove_class("hidden")
 
     def clear_error(self) -> None:
-        panel = self.query_one("#error", Static)
+        panel = self.query_one("#error", Plain)
         panel.update("")
         panel.add_class("hidden")
 
@@ -273,8 +273,8 @@ class StepScreen(Screen):
         sandbox = self.ctx.sandbox
         if sandbox is None:
             return
-        text = sandbox.simulate(self.STEP_ID)
-        self.notify(f"SANDBOX: {text}", title="Simulated console action")
+        done = sandbox.simulate(self.STEP_ID)
+        notify(self, f"SANDBOX: {done}", title="Simulated console action")
         self.on_simulated()
 
     def on_simulated(self) -> None:

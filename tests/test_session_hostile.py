@@ -182,13 +182,32 @@ def test_no_traceback_reaches_the_terminal(tmp_path, capsys, monkeypatch):
     def boom(rt):
         raise TypeError("a bug [/] \x1b]0;T\x07")
 
+    import logging
+
     monkeypatch.setitem(cli.COMMANDS, "sessions", boom)
     log = tmp_path / "debug.log"
+    logger = logging.getLogger("rootwizard")
+    monkeypatch.setattr(logger, "handlers", list(logger.handlers))  # the log file's handler goes after
     assert cli.main(["sessions", "--state-dir", str(tmp_path), "--log-file", str(log)]) == 2
     err = capsys.readouterr().err
     assert err == "rootwizard: unexpected error (TypeError); nothing more was done; details are in the --log-file.\n"
     text = log.read_text()
     assert "Traceback" in text and "TypeError: a bug [/] \\x1b]0;T\\x07" in text
     assert "\x1b" not in text and "\x07" not in text  # the log holds no escape sequence either
-    assert cli.main(["sessions", "--state-dir", str(tmp_path)]) == 2
-    assert "--log-file FILE" in capsys.readouterr().err
+
+
+def test_without_a_log_file_no_traceback_either():
+    import subprocess
+    import sys
+
+    code = ("import sys; from wizard import cli\n"
+            "def boom(rt): raise TypeError('bug')\n"
+            "cli.COMMANDS['sessions'] = boom\n"
+            "sys.exit(cli.main(['sessions', '--state-dir', sys.argv[1]]))")
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as d:
+        out = subprocess.run([sys.executable, "-c", code, d], capture_output=True, text=True)
+    assert out.returncode == 2
+    assert out.stderr == ("rootwizard: unexpected error (TypeError); nothing more was done; "
+                          "run it again with --log-file FILE for details.\n")

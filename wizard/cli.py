@@ -129,16 +129,6 @@ def _fail(msg: str, code: int = EXIT_ERROR) -> int:
     return code
 
 
-def unexpected(exc: BaseException, *, logged: bool) -> str:
-    """The one line shown for an error nobody expected; the traceback goes to the log
-    (--log-file) only, never to the terminal."""
-    import logging
-
-    logging.getLogger("rootwizard").error("unexpected error", exc_info=(type(exc), exc, exc.__traceback__))
-    where = "details are in the --log-file" if logged else "run it again with --log-file FILE for details"
-    return f"unexpected error ({type(exc).__name__}); nothing more was done; {where}."
-
-
 class WaitReporter:
     """Says on stderr that an AWS call is waiting, so a silent endpoint is never a silent
     terminal: once a call has waited QUIET_S, then every EVERY_S, and at once when a new
@@ -307,7 +297,9 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:
         return _fail(f"{exc.strerror or exc}: {exc.filename or ''}".strip(": "))
     except Exception as exc:  # noqa: BLE001 - the last resort: one line here, details in the log
-        return _fail(unexpected(exc, logged=bool(getattr(args, "log_file", None))))
+        from wizard.redact import log_unexpected
+
+        return _fail(log_unexpected(exc))
     finally:
         if rt is not None:
             rt.close()

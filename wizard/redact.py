@@ -102,3 +102,13 @@ def setup_log_file(path: str) -> None:
     root = logging.getLogger("rootwizard")
     root.setLevel(logging.DEBUG)
     root.addHandler(handler)
+
+
+def log_unexpected(exc: BaseException) -> str:
+    """The last resort for an error nobody expected: the traceback goes to the log
+    (--log-file) and nowhere else; returns the one line to show instead."""
+    root = logging.getLogger("rootwizard")
+    root.error("unexpected error", exc_info=(type(exc), exc, exc.__traceback__))
+    logged = any(not isinstance(h, logging.NullHandler) for h in root.handlers)
+    where = "details are in the --log-file" if logged else "run it again with --log-file FILE for details"
+    return f"unexpected error ({type(exc).__name__}); nothing more was done; {where}."
