@@ -13,10 +13,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Label, ListItem, ListView, Static
+from textual.widgets import Button, Footer, Label, ListItem, ListView, Static
 from textual.worker import Worker, WorkerState
 
 from screens.safe import Plain, notify, text
+from wizard.aws import READ_ONLY_REASON
 from wizard.checklist import STATUS_LABELS, STEPS_BY_ID, Checklist, Status
 from wizard.errors import UnexpectedError, WizardError
 from wizard.steps import SIMULATABLE, STEPS
@@ -67,6 +68,29 @@ class Banner(Plain):
         if ctx.store is not None and ctx.store.read_only:
             parts.append("READ-ONLY")
         self.update("  │  ".join(parts))
+
+
+def read_only(widget: Any) -> bool:
+    """True in a wizard that opened its session read-only (another wizard holds it)."""
+    try:
+        store = widget.app.ctx.store
+    except Exception:  # noqa: BLE001 - not mounted yet: nothing is known
+        return False
+    return store is not None and store.read_only
+
+
+class WriteButton(Button):
+    """A button whose action changes the account. In a read-only wizard it stays
+    disabled, whatever the screen sets, and its tooltip says why (wizard.aws also
+    refuses the call itself)."""
+
+    def on_mount(self) -> None:
+        if read_only(self):
+            self.disabled = True
+            self.tooltip = READ_ONLY_REASON
+
+    def validate_disabled(self, disabled: bool) -> bool:
+        return True if read_only(self) else disabled
 
 
 class StepList(ListView):
@@ -170,6 +194,9 @@ class StepScreen(Screen):
         if cl is not None and self.STEP_ID in cl.steps:
             rec = cl.step(self.STEP_ID)
             extra = f" — {rec.reason or rec.error or rec.note}" if (rec.reason or rec.error) else ""
+            if read_only(self):
+                extra += ("\nRead-only: nothing is saved, and the actions that would change the account "
+                          "are disabled (another wizard holds this session).")
             self.query_one("#status-line", Plain).update(f"Status: {STATUS_LABELS[rec.status]}{extra}")
 
     # -- workers: the one place AWS failures are turned into messages --------------------------

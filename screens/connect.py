@@ -8,11 +8,14 @@ from collections.abc import Mapping
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal
+from textual.timer import Timer
 from textual.widgets import Button, Static
+from textual.worker import Worker
 
 from screens.base import ErrorHandler, StepScreen
 from screens.dialogs import Choice
-from wizard.aws import clock_warning
+from screens.safe import Plain, notify
+from wizard.aws import AwsAccess, CancelScope, clock_warning
 from wizard.checklist import Status
 from wizard.context import Connection, OpenResult
 from wizard.errors import WizardError
@@ -30,25 +33,67 @@ class ConnectScreen(StepScreen):
             where = [f"profile {s.profile}" if s.profile else "the default credential chain",
                      f"region {s.region}" if s.region else "the configured region",
                      f"endpoint {s.endpoint_url}" if s.endpoint_url else ""]
-        yield Static("Connecting with " + ", ".join(w for w in where if w) + " …", id="connect-info")
-        yield Static("", id="identity")
+        self._where = "Connecting with " + ", ".join(w for w in where if w) + " …"
+        yield Plain(self._where, id="connect-info")  # an endpoint or profile name is not markup
+        yield Plain("", id="connect-progress", classes="help hidden")
+        yield Plain("", id="identity")
         yield Static("", id="root-warning", classes="warning hidden")
         yield Static("", id="clock-warning", classes="warning hidden")
         with Horizontal(classes="buttons"):
+            yield Button("Cancel", id="cancel-connect", classes="hidden")
             yield Button("Retry", id="retry", classes="hidden")
             yield Button("Continue", id="continue", variant="primary", disabled=True)
 
     def on_mount(self) -> None:
         self.connect()
 
+    # -- connecting: elapsed time and attempt shown, cancel offered ----------------------------
+    _scope: CancelScope | None = None
+    _worker: Worker | None = None
+    _progress_timer: Timer | None = None
+
     def connect(self) -> None:
         self.query_one("#retry").add_class("hidden")
-        self.run_aws(self.ctx.connect_checked, then=self._connected, group="connect")
+        self.query_one("#cancel-connect").remove_class("hidden")
+        self._scope = CancelScope()
+        self._worker = self.run_aws(_connect_in, self.ctx.aws, self._scope, self.ctx.connect_checked,
+                                    then=self._connected, group="connect")
+        if self._progress_timer is None:
+            self._progress_timer = self.set_interval(0.5, self._show_progress)
+        self._progress_timer.resume()
+
+    def _show_progress(self) -> None:
+        """While AWS has not answered: which call, which attempt, how long so far."""
+        waiting = self.ctx.aws.in_flight()
+        box = self.query_one("#connect-progress", Plain)
+        if waiting and waiting[0].elapsed() >= 1.0:
+            box.update(waiting[0].text() + " … (Cancel stops waiting)")
+            box.remove_class("hidden")
+
+    def _connecting_done(self) -> None:
+        if self._progress_timer is not None:
+            self._progress_timer.pause()
+        self.query_one("#connect-progress").add_class("hidden")
+        self.query_one("#cancel-connect").add_class("hidden")
 
     def error_handlers(self) -> Mapping[type[WizardError], ErrorHandler]:
         return {WizardError: self._failed}
 
     def _failed(self, _error: WizardError) -> None:
+        self._connecting_done()
+        self.query_one("#retry").remove_class("hidden")
+
+    @on(Button.Pressed, "#cancel-connect")
+    def _cancel(self) -> None:
+        """Stop waiting now: the call ends at its next attempt (no answer is lost: it was
+        only a read), and the screen is back at once with Retry."""
+        if self._scope is not None:
+            self._scope.cancel()
+        if self._worker is not None:
+            self._worker.cancel()
+        self._connecting_done()
+        self.show_error(WizardError("Cancelled: the wizard stopped waiting for AWS.",
+                                    hint="Check the network or proxy, then press Retry."))
         self.query_one("#retry").remove_class("hidden")
 
     @on(Button.Pressed, "#retry")
@@ -56,10 +101,11 @@ class ConnectScreen(StepScreen):
         self.connect()
 
     def _connected(self, result: Connection) -> None:
+        self._connecting_done()
         ident, skew = result.identity, result.clock_skew
-        self.query_one("#connect-info", Static).update(
+        self.query_one("#connect-info", Plain).update(
             "Connected to the SANDBOX account (simulated, not AWS)." if self.ctx.demo else "Connected.")
-        self.query_one("#identity", Static).update(
+        self.query_one("#identity", Plain).update(
             f"Account ID:  {ident.account_id}\nCaller ARN:  {ident.arn}")
         if ident.is_root:
             w = self.query_one("#root-warning", Static)
@@ -130,13 +176,13 @@ class ConnectScreen(StepScreen):
             self.app.exit(message="Session left as it was.")
             return
         dest = self.ctx.move_aside("corrupt")
-        self.notify(f"The unreadable session was moved to {dest}.", timeout=10)
+        notify(self, f"The unreadable session was moved to {dest}.", timeout=10)
         self._new(False)
 
     def _new(self, replace: bool) -> None:
         if replace:
             dest = self.ctx.move_aside("previous")
-            self.notify(f"The previous session was kept as {dest}.")
+            notify(self, f"The previous session was kept as {dest}.")
         self.ctx.new_checklist()
         self._ready(resumed=False)
 
@@ -157,7 +203,7 @@ class ConnectScreen(StepScreen):
         if resumed and not self.ctx.store.read_only:
             todo = self.ctx.steps_to_reverify()
             if todo:
-                self.query_one("#connect-info", Static).update(
+                self.query_one("#connect-info", Plain).update(
                     f"Resumed. Re-verifying {len(todo)} step(s) against AWS …")
                 self.run_aws(self.ctx.read_reverify, then=self._reverified, group="reverify")
 
@@ -174,8 +220,14 @@ class ConnectScreen(StepScreen):
                f"Resumed; AWS no longer shows the result of: {', '.join(found.lost)} (set back to pending).")
         if found.unknown:
             msg += f" Could not re-read (access denied or unsupported): {', '.join(found.unknown)}."
-        self.query_one("#connect-info", Static).update(msg)
+        self.query_one("#connect-info", Plain).update(msg)
 
     @on(Button.Pressed, "#continue")
     def _continue(self) -> None:
         self.wapp.next_step(after="connect")
+
+
+def _connect_in(aws: AwsAccess, scope: CancelScope, connect):  # noqa: ANN001, ANN202
+    """In the worker: connect inside the screen's cancel scope."""
+    with aws.cancel_scope(scope):
+        return connect()

@@ -12,9 +12,10 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Label, Static
 
-from screens.base import ErrorHandler
+from screens.base import ErrorHandler, WriteButton
 from screens.root_base import RootStepScreen, field_error, plain
 from wizard.errors import AwsError, WizardError
+from wizard.text import visible
 from wizard.rootchecks import CONTACT_TYPES, ContactFormError, validate_alternate_contact
 from wizard.rootflow import (
     API_UNAVAILABLE, contact_text, contacts_verdict, read_alternate_contacts, write_alternate_contact,
@@ -43,7 +44,7 @@ class AlternateContactsScreen(RootStepScreen):
                         yield Label(label, classes="field-label")
                         yield Input(id=f"{t}-{field}", compact=True)
                     yield field_error(f"{t}-{field}")
-                yield Button(f"Save {t} contact", id=f"save-{t}", classes="save-contact")
+                yield WriteButton(f"Save {t} contact", id=f"save-{t}", classes="save-contact")
 
     # -- reading ------------------------------------------------------------------------
     def load(self) -> None:
@@ -69,7 +70,7 @@ class AlternateContactsScreen(RootStepScreen):
             for field, _, key in FIELDS:
                 box = self.query_one(f"#{t}-{field}", Input)
                 if contact and not box.value:
-                    box.value = str(contact.get(key, ""))
+                    box.value = visible(contact.get(key, ""))  # a control character shows, never acts
 
     # -- writing ------------------------------------------------------------------------
     @on(Button.Pressed, ".save-contact")

@@ -90,7 +90,7 @@ class PolicyScreen(StepScreen):
         yield Checkbox("I confirm weakening the fields marked WEAKER", id="confirm-weakening",
                        classes="hidden")
         with Horizontal(classes="buttons"):
-            yield Button("Apply and verify", id="apply", variant="primary", disabled=True)
+            yield WriteButton("Apply and verify", id="apply", variant="primary", disabled=True)
             yield Button("Reload from AWS", id="reload")
         yield Static("", id="result")
 

@@ -18,6 +18,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
 from screens.base import StepScreen
+from screens.safe import Plain
 from wizard.aws import AwsAccess
 from wizard.checklist import Status, StepRecord, verdict
 from wizard.errors import InputError
@@ -28,8 +29,9 @@ from wizard.verify import VERIFIERS, Seen
 
 
 def plain(content: str = "", **kwargs: Any) -> Static:
-    """A Static that shows text as typed (no markup: AWS text may hold "[" or "]")."""
-    return Static(content, markup=False, **kwargs)
+    """A Static that shows text as text (screens.safe.Plain: no markup, control characters
+    visible: AWS text may hold "[" or "]" or an escape sequence)."""
+    return Plain(content, **kwargs)
 
 
 def field_error(field_id: str) -> Static:

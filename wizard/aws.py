@@ -303,10 +303,11 @@ class AwsAccess:
                 log.debug("progress observer failed", exc_info=True)
 
     @contextmanager
-    def cancel_scope(self) -> Iterator[CancelScope]:
+    def cancel_scope(self, scope: CancelScope | None = None) -> Iterator[CancelScope]:
         """Calls made by this thread inside the block stop when the scope is cancelled
-        (from any thread) with errors.CancelledError."""
-        scope = CancelScope()
+        (from any thread) with errors.CancelledError. ``scope`` may be made beforehand by
+        the thread that will cancel it."""
+        scope = scope or CancelScope()
         previous = getattr(self._local, "scope", None)
         self._local.scope = scope
         try:
