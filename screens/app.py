@@ -8,7 +8,6 @@ from typing import Any
 from textual.app import App
 from textual.binding import Binding
 
-from screens.safe import notify
 from wizard.checklist import CLOSED, Status
 from wizard.context import WizardContext
 from wizard.errors import WizardError
@@ -65,7 +64,7 @@ class RootWizardApp(App):
         try:
             self.ctx.change(step_id, status, **kwargs)
         except (WizardError, OSError) as exc:
-            notify(self, f"Not saved: {exc}", title=STEPS_BY_ID[step_id].title, severity="error", timeout=10)
+            self.notify(f"Not saved: {exc}", title=STEPS_BY_ID[step_id].title, severity="error", timeout=10)
             return False
         return True
 
@@ -89,6 +88,14 @@ class RootWizardApp(App):
                                        line.crop(x1, line.cell_length)])
             lines[y - region.y] = line
         return lines_to_svg(lines, region, size=self.size, title=title or self.title)
+
+    def notify(self, message: str, *, title: str = "", severity: Any = "information",
+               timeout: float | None = None, markup: bool = True) -> None:
+        """Every toast shows its message and title as text (they quote paths, AWS messages
+        and session values): never markup, control characters visible."""
+        from wizard.text import plain
+
+        super().notify(plain(message), title=plain(title), severity=severity, timeout=timeout, markup=False)
 
     def log_exception(self, error: BaseException | None) -> None:
         if error is not None:

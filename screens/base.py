@@ -16,7 +16,7 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, Label, ListItem, ListView, Static
 from textual.worker import Worker, WorkerState
 
-from screens.safe import Plain, notify, text
+from screens.safe import Plain, text
 from wizard.aws import READ_ONLY_REASON
 from wizard.checklist import STATUS_LABELS, STEPS_BY_ID, Checklist, Status
 from wizard.errors import UnexpectedError, WizardError
@@ -301,7 +301,7 @@ class StepScreen(Screen):
         if sandbox is None:
             return
         done = sandbox.simulate(self.STEP_ID)
-        notify(self, f"SANDBOX: {done}", title="Simulated console action")
+        self.notify(f"SANDBOX: {done}", title="Simulated console action")
         self.on_simulated()
 
     def on_simulated(self) -> None:

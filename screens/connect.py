@@ -14,7 +14,7 @@ from textual.worker import Worker
 
 from screens.base import ErrorHandler, StepScreen
 from screens.dialogs import Choice
-from screens.safe import Plain, notify
+from screens.safe import Plain
 from wizard.aws import AwsAccess, CancelScope, clock_warning
 from wizard.checklist import Status
 from wizard.context import Connection, OpenResult
@@ -176,13 +176,13 @@ class ConnectScreen(StepScreen):
             self.app.exit(message="Session left as it was.")
             return
         dest = self.ctx.move_aside("corrupt")
-        notify(self, f"The unreadable session was moved to {dest}.", timeout=10)
+        self.notify(f"The unreadable session was moved to {dest}.", timeout=10)
         self._new(False)
 
     def _new(self, replace: bool) -> None:
         if replace:
             dest = self.ctx.move_aside("previous")
-            notify(self, f"The previous session was kept as {dest}.")
+            self.notify(f"The previous session was kept as {dest}.")
         self.ctx.new_checklist()
         self._ready(resumed=False)
 

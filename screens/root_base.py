@@ -25,6 +25,7 @@ from wizard.errors import InputError
 from wizard.rootchecks import ROOT_STEPS, RootStep, validate_note, validate_reason
 from wizard.rootflow import describe_evidence
 from wizard.steps import SIMULATABLE
+from wizard.text import visible
 from wizard.verify import VERIFIERS, Seen
 
 
@@ -142,7 +143,7 @@ class RootStepScreen(StepScreen):
     def on_mount(self) -> None:
         note = self.ctx.checklist.step(self.STEP_ID).note
         if note and self.query("#note"):
-            self.query_one("#note", Input).value = note
+            self.query_one("#note", Input).value = visible(note)  # from the session file: shown, never acting
         self.load()
 
     def load(self) -> None:

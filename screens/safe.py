@@ -7,8 +7,9 @@ these, never as markup and never with a raw control character:
 - ``clean(t)``: a ``Text`` built here from several parts, its characters made visible
   and its styles kept;
 - ``Plain``: a Static that never parses markup and cleans whatever it is given;
-- ``markup(value)``: a value escaped for a markup template of our own;
-- ``notify(target, message)``: a toast that shows its message as text.
+- ``markup(value)``: a value escaped for a markup template of our own.
+
+Toasts need nothing: RootWizardApp.notify shows every message as text.
 """
 
 from __future__ import annotations
@@ -66,12 +67,4 @@ def markup(value: object) -> str:
     return _escape_markup(plain(value))
 
 
-def notify(target: Any, message: object, **kwargs: Any) -> None:
-    """``target.notify`` (an App or a widget) with ``message`` shown as text."""
-    kwargs["markup"] = False
-    if "title" in kwargs:
-        kwargs["title"] = plain(kwargs["title"])
-    target.notify(plain(message), **kwargs)
-
-
-__all__ = ["Plain", "clean", "markup", "notify", "renderable", "text"]
+__all__ = ["Plain", "clean", "markup", "renderable", "text"]
