@@ -14,7 +14,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Button, Checkbox, Input, Label, Static
 
-from screens.base import ErrorHandler, StepScreen
+from screens.base import ErrorHandler, StepScreen, WriteButton
 from wizard.checklist import Status
 from wizard.errors import WizardError
 from wizard.policy import (

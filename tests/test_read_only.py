@@ -56,3 +56,41 @@ def test_reads_pass():
                "EnableMFADevice", "DeleteVirtualMFADevice", "CreateUser", "AttachGroupPolicy",
                "DeleteAccessKey", "TagUser"):
         assert not is_read(op)
+
+
+async def test_read_only_wizard_disables_every_write_and_says_why(make_app, tmp_path, moto_endpoint):
+    from conftest import settle
+    from screens.base import WriteButton
+    from wizard.aws import READ_ONLY_REASON
+    from wizard.session import SessionStore
+
+    holder = SessionStore(tmp_path / "state", "123456789012")
+    assert holder.lock()
+    iam = boto3.client("iam", endpoint_url=moto_endpoint, region_name="us-east-1")
+    try:
+        app = make_app()
+        async with app.run_test(size=(120, 40)) as pilot:
+            await settle(app, pilot)
+            await pilot.click("#readonly")
+            await settle(app, pilot)
+            assert app.ctx.aws.read_only
+            for step in ("password_policy", "alternate_contacts", "iam_user_mfa"):
+                app.goto(step)
+                await settle(app, pilot)
+                buttons = list(app.screen.query(WriteButton))
+                assert buttons, step
+                for button in buttons:
+                    assert button.disabled and button.tooltip == READ_ONLY_REASON, (step, button.id)
+                    button.disabled = False  # a screen re-enabling it changes nothing
+                    assert button.disabled
+                assert "Read-only" in str(app.screen.query_one("#status-line").render())
+            app.goto("password_policy")
+            await settle(app, pilot)
+            screen = app.screen
+            screen._apply()  # even called directly, the AWS layer refuses it
+            await settle(app, pilot)
+            assert "read-only" in str(screen.query_one("#error").render())
+        with pytest.raises(iam.exceptions.NoSuchEntityException):
+            iam.get_account_password_policy()
+    finally:
+        holder.unlock()
