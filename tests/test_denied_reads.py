@@ -74,3 +74,28 @@ def test_denied_list_mfa_devices_too(operator_denied):
 def test_complete_list_has_no_note(operator_denied):
     users = mfa.candidate_users(operator_denied("iam:DeleteAccountAlias"))
     assert [u.name for u in users][:2] == ["zed-console", "bob-keys"] and mfa.missing_facts(users) == ""
+
+
+async def test_the_mfa_step_lists_users_and_says_what_is_missing(operator_denied, make_app, monkeypatch):
+    from textual.widgets import OptionList
+
+    from conftest import settle
+
+    aws = operator_denied("iam:GetLoginProfile")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", aws.settings.access_key_id)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", aws.settings.secret_access_key)
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        assert app.ctx.checklist is not None and app.ctx.analysis is None  # no report this run
+        app.goto("iam_user_mfa")
+        await settle(app, pilot)
+        screen = app.screen
+        assert screen.query_one("#error").has_class("hidden")  # no "Access denied" for the step
+        options = screen.query_one("#users", OptionList)
+        labels = [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
+        assert len(labels) == 4 and any(label.startswith("zed-console") for label in labels)
+        note = str(screen.query_one("#users-note").render())
+        assert not screen.query_one("#users-note").has_class("hidden")
+        assert "iam:GetLoginProfile" in note and "Grant" in note
+        assert not screen.query_one("#start").disabled  # enrolment stays possible
