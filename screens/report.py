@@ -15,6 +15,7 @@ from textual.containers import Horizontal, Vertical
 from textual.timer import Timer
 from textual.widgets import Button, DataTable, Input, ProgressBar, Static
 
+from screens import safe
 from screens.base import StepScreen
 from screens.fixed_table import FixedTable
 from wizard import report_flow
@@ -150,7 +151,7 @@ class ReportScreen(StepScreen):
         self._busy(False)
         if self._action == "file" and isinstance(error, InputError):
             self.clear_error()  # bad input is shown next to the field it came from
-            self.query_one("#file-error", Static).update(Text(str(error)))
+            self.query_one("#file-error", Static).update(safe.text(error))
 
     # -- showing and recording -------------------------------------------------------------
     def _loaded(self, loaded: tuple[ReportResult, str | None]) -> None:
@@ -185,7 +186,7 @@ class ReportScreen(StepScreen):
 
     def _set_text(self, selector: str, text: str) -> None:
         widget = self.query_one(selector, Static)
-        widget.update(Text(text))  # plain: paths and report values are not markup
+        widget.update(safe.text(text))  # plain: paths and report values are not markup
         widget.set_class(not text, "hidden")
 
     def _show(self, result: ReportResult) -> None:
@@ -210,7 +211,7 @@ class ReportScreen(StepScreen):
             text = Text.assemble((f" {f.severity.upper()} ", SEVERITY_STYLES[f.severity]), " ",
                                  (f.title, "bold"), "\n", f.detail, "\n", ("Why: ", "bold"), f.why,
                                  "\n", ("Fix: ", "bold"), f.fix)
-            children: list[Any] = [Static(text, classes="finding-text")]
+            children: list[Any] = [Static(safe.clean(text), classes="finding-text")]
             if f.step:
                 children.append(Button(f"Go to step: {STEPS_BY_ID[f.step].title} →", id=f"goto-{i}",
                                        name=f.step, classes="goto"))
@@ -242,7 +243,7 @@ class ReportScreen(StepScreen):
         rows = [r for r in self._rows if _matches(r, term)] if term else self._rows
         table = self.query_one("#users", DataTable)
         table.clear()
-        table.add_rows(tuple(map(Text, (r.user, r.console, r.mfa, r.password_last_used, r.key1, r.key2,
+        table.add_rows(tuple(map(safe.text, (r.user, r.console, r.mfa, r.password_last_used, r.key1, r.key2,
                                         ", ".join(r.flags)))) for r in rows)
         self.query_one("#filter-count", Static).update(Text(
             f"{len(rows)} of {len(self._rows)} rows (root first)" + (f" matching '{term}'" if term else "")))

@@ -138,3 +138,36 @@ PIECES = st.sampled_from(HOSTILE) | st.text(alphabet=st.characters(codec=None, e
 @given(st.lists(PIECES, min_size=1, max_size=3).map(" ".join).filter(lambda t: t.strip()))
 def test_property_any_session_text_is_shown_as_text(make_app, tmp_path_factory, text):
     asyncio.run(_walk_session_text(make_app, tmp_path_factory.mktemp("s"), text))
+
+
+async def test_report_user_names_with_escape_sequences(make_app, tmp_path):
+    """A credential report CSV is a file: its user names reach the table and the findings
+    with their control characters visible."""
+    from datetime import UTC, datetime
+
+    from wizard.credreport import generate_synthetic_report
+
+    content = generate_synthetic_report(3, datetime.now(UTC), seed=3)
+    found = content.split("arn:aws:iam::")[1].split(":")[0]
+    content = content.replace(f"::{found}:", f"::{ACCOUNT}:")
+    lines = content.splitlines()
+    name = lines[2].split(",")[0]
+    evil = "eve\x1b]0;PWNED\x07[/]"
+    path = tmp_path / "report.csv"
+    path.write_text("\n".join([*lines[:2], lines[2].replace(name, evil, 1), *lines[3:]]) + "\n")
+    app = make_app()
+    async with app.run_test(size=(160, 50)) as pilot:
+        await settle(app, pilot)
+        app.goto("credential_report")
+        await settle(app, pilot)
+        app.screen.query_one("#report-file").value = str(path)
+        await pilot.click("#analyse-file")
+        await settle(app, pilot)
+        assert_clean(app)
+        table = app.screen.query_one("#users")
+        cells = [str(c) for i in range(table.row_count) for c in table.get_row_at(i)]
+        assert "eve\\x1b]0;PWNED\\x07[/]" in cells
+        assert not any(_acts(ch) for cell in cells for ch in cell)
+        findings = [str(w.render()) for w in app.screen.query(".finding-text")]
+        assert not any(_acts(ch) for f in findings for ch in f.replace("\n", ""))
+        assert any("eve\\x1b]0;PWNED" in f for f in findings)  # named in a finding, as text
