@@ -171,3 +171,38 @@ async def test_report_user_names_with_escape_sequences(make_app, tmp_path):
         findings = [str(w.render()) for w in app.screen.query(".finding-text")]
         assert not any(_acts(ch) for f in findings for ch in f.replace("\n", ""))
         assert any("eve\\x1b]0;PWNED" in f for f in findings)  # named in a finding, as text
+
+
+@pytest.mark.parametrize("kind", ["fifo", "deep", "nan"])
+async def test_unreadable_session_in_the_tui_is_moved_aside_and_kept(make_app, tmp_path, kind):
+    import os
+
+    from screens.dialogs import Choice
+
+    store = SessionStore(tmp_path / "state", ACCOUNT)
+    store.prepare()
+    if kind == "fifo":
+        os.mkfifo(store.path)
+    elif kind == "deep":
+        store.path.write_bytes(b'{"schema_version": 1, "session": ' + b"[" * 200_000 + b"]" * 200_000 + b"}")
+    else:
+        store.path.write_bytes(b'{"schema_version": 1, "session": {"account_id": "123456789012", "sandbox": NaN}}')
+    app = make_app()
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await settle(app, pilot)
+            assert isinstance(app.screen, Choice)
+            assert_clean(app)
+            await pilot.click("#aside")
+            await settle(app, pilot)
+            assert app.ctx.checklist is not None
+        kept = list(store.folder.glob("session.json.corrupt-*"))
+        assert len(kept) == 1
+        assert store.path.is_file()  # the new session
+    finally:
+        if kind == "fifo":  # release a reader the old code left blocked
+            for p in [store.path, *store.folder.glob("session.json.corrupt-*")]:
+                try:
+                    os.close(os.open(p, os.O_WRONLY | os.O_NONBLOCK))
+                except OSError:
+                    pass
