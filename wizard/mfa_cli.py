@@ -21,6 +21,7 @@ from wizard.mfa import (
     validate_user_name,
 )
 from wizard.terminal import CLEARED_NOTE, private_screen
+from wizard.text import visible
 from wizard.totp import SUBMIT_ADVICE, CodeRejected
 
 # The code check pauses after MAX_FAILED_PAIRS wrong pairs; the CLI stops there, and after
@@ -56,7 +57,7 @@ class _Stop(Exception):
 
 def _pair_codes(aws: AwsAccess, enrollment: Enrollment) -> dict[str, Any]:
     """On the private screen: the QR code, the secret on request, two codes (retried)."""
-    print(f"Virtual MFA device {enrollment.serial}. Add it to the authenticator app: scan this QR "
+    print(f"Virtual MFA device {visible(enrollment.serial)}. Add it to the authenticator app: scan this QR "
           f"code (label {enrollment.device_name}@{enrollment.label_account}).")
     _print_qr(enrollment)
     if _ask_yes("Show the secret as text? [y/N] ", input):
@@ -88,7 +89,7 @@ def cli_enroll(rt: Any) -> int:
         user = validate_user_name(rt.args.user)
         device = validate_device_name(rt.args.device_name or "", user)
     except InputError as exc:
-        print(f"rootwizard: {exc}", file=sys.stderr)
+        print(f"rootwizard: {visible(exc)}", file=sys.stderr)
         return 2
     aws = rt.aws()
     enrollment: Enrollment | None = None
@@ -97,14 +98,14 @@ def cli_enroll(rt: Any) -> int:
         enrollment = _cli_start(aws, user, device)
         if enrollment is None:
             return 1
-        print(f"Virtual MFA device created: {enrollment.serial}")
+        print(f"Virtual MFA device created: {visible(enrollment.serial)}")
         try:
             with private_screen() as drawn:
                 evidence = _pair_codes(aws, enrollment)
         finally:
             if drawn:
                 print(CLEARED_NOTE)
-        print(f"MFA enabled for {evidence['user']}: {evidence['serial']} "
+        print(f"MFA enabled for {visible(evidence['user'])}: {visible(evidence['serial'])} "
               f"(seen with {evidence['verified_by']}).")
         return 0
     except _Stop as stop:
@@ -116,7 +117,7 @@ def cli_enroll(rt: Any) -> int:
         if enrollment is not None and not (enrollment.enabled or enrollment.deleted):
             return _cli_abort(aws, enrollment, str(exc), 1)
         gone = f" The unassigned device {enrollment.serial} was deleted." if enrollment and enrollment.deleted else ""
-        print(f"rootwizard: {exc}{gone}", file=sys.stderr)
+        print(f"rootwizard: {visible(exc)}{visible(gone)}", file=sys.stderr)
         return 1
 
 
@@ -136,12 +137,13 @@ def _cli_start(aws: AwsAccess, user: str, device: str) -> Enrollment | None:
 
 def _cli_abort(aws: AwsAccess, enrollment: Enrollment | None, why: str, code: int) -> int:
     if enrollment is None:
-        print(f"rootwizard: {why}; nothing was created.", file=sys.stderr)
+        print(f"rootwizard: {visible(why)}; nothing was created.", file=sys.stderr)
         return code
     try:
         cancel(aws, enrollment)
     except AwsError as exc:
-        print(f"rootwizard: {why}; {exc}", file=sys.stderr)
+        print(f"rootwizard: {visible(why)}; {visible(exc)}", file=sys.stderr)
         return code
-    print(f"rootwizard: {why}; the unassigned device {enrollment.serial} was deleted.", file=sys.stderr)
+    print(f"rootwizard: {visible(why)}; the unassigned device {visible(enrollment.serial)} was deleted.",
+          file=sys.stderr)
     return code

@@ -29,6 +29,7 @@ from wizard.policy import (
     read_policy,
     weakened_fields,
 )
+from wizard.text import visible
 
 EXIT_OK, EXIT_REFUSED = 0, 1
 PROMPT = "Apply this policy? [y/N] "
@@ -120,7 +121,7 @@ def _apply(args: Any, aws: Any, current: Policy | None, proposed: Policy,
         apply_policy(aws, proposed, current, confirmed)
     except ReadBackMismatch as exc:
         result.update(applied=True, read_back_matches=False)
-        print(f"rootwizard: {exc}", file=err)
+        print(f"rootwizard: {visible(exc)}", file=err)
         return EXIT_REFUSED
     result.update(applied=True, read_back_matches=True)
     print("Applied: the policy read back from AWS matches every field.", file=info)
