@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from textual.app import App
 from textual.binding import Binding
 
+from screens.compat import OneLineCrashes
 from wizard.checklist import CLOSED, Status
 from wizard.context import WizardContext
 from wizard.errors import WizardError
@@ -20,7 +20,7 @@ def screen_class(step_id: str) -> type:
     return STEPS_BY_ID[step_id].screen_class()
 
 
-class RootWizardApp(App):
+class RootWizardApp(OneLineCrashes):
     CSS_PATH = "app.tcss"
     TITLE = "rootwizard"
     BINDINGS = [Binding("ctrl+q", "quit", "Quit", id="quit", priority=True)]
@@ -101,17 +101,9 @@ class RootWizardApp(App):
         if error is not None:
             log.error("unexpected error", exc_info=(type(error), error, error.__traceback__))
 
-    def _handle_exception(self, error: Exception) -> None:
-        """The last resort, for an exception no screen handled: Textual would print a
-        traceback (with local variables) on the terminal. Here the details go to
-        --log-file only, the terminal gets one line, and the app ends with exit code 2."""
-        from rich.text import Text
-
+    def crash_line(self, error: Exception) -> str:
+        """The last resort, for an exception no screen handled (compat.OneLineCrashes): the
+        details go to --log-file only, the terminal gets this one line, the exit code is 2."""
         from wizard.redact import log_unexpected
 
-        self._return_code = 2
-        if self._exception is None:  # run_test re-raises it: a test still sees the bug
-            self._exception = error
-            self._exception_event.set()
-        self._exit_renderables.append(Text(f"rootwizard: {log_unexpected(error)}"))
-        self._close_messages_no_wait()
+        return f"rootwizard: {log_unexpected(error)}"

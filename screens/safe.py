@@ -58,7 +58,7 @@ class Plain(Static):
         kwargs.setdefault("markup", False)
         super().__init__(renderable(content), **kwargs)
 
-    def update(self, content: Any = "", **kwargs: Any) -> None:  # type: ignore[override]
+    def update(self, content: Any = "", **kwargs: Any) -> None:
         super().update(renderable(content), **kwargs)
 
 

@@ -15,10 +15,10 @@ from screens.base import StepScreen
 from screens.safe import Plain, text
 from wizard import record_flow
 from wizard.checklist import STATUS_LABELS, STEPS_BY_ID, utcnow
-from wizard.text import plain
 from wizard.errors import WizardError
 from wizard.record import completion
 from wizard.residual import cis_shown
+from wizard.text import plain
 
 
 def residual_lines(residual: list[dict] | None) -> list[str]:

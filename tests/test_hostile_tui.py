@@ -36,9 +36,10 @@ def _acts(ch: str) -> bool:
 
 def rendered(app) -> list[str]:  # noqa: ANN001
     """The text of every line the current screen sends to the terminal."""
-    update = app.screen._compositor.render_update(full=True)
-    return ["".join(seg.text for seg in strip if not seg.control)
-            for strips in update.strips for strip in strips]
+    from screens.compat import screen_lines
+
+    _region, lines = screen_lines(app)
+    return ["".join(seg.text for seg in line if not seg.control) for line in lines]
 
 
 def assert_clean(app) -> str:  # noqa: ANN001
