@@ -66,7 +66,8 @@ def kind(mode: int) -> str:
 def not_regular(path: str | os.PathLike[str], mode: int, verb: str) -> FileError:
     what = kind(mode)
     return FileError(f"{path} is not a regular file ({what}); rootwizard will not {verb} it.",
-                     path=path, err=errno.EINVAL, cause=f"not a regular file ({what})")
+                     path=path, err=errno.EISDIR if stat.S_ISDIR(mode) else errno.EINVAL,
+                     cause=f"not a regular file ({what})")
 
 
 def failed(path: str | os.PathLike[str], exc: OSError, verb: str) -> FileError:

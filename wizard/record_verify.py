@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from wizard.after_state import AfterState
-from wizard.record import body_hash, canonical, md, one_line, verify_record
+from wizard.record import body_hash, canonical, verify_record
 from wizard.signing import SIG_SUFFIX, SignatureCheck
+from wizard.text import md, md_code, visible
 
 STILL_TRUE, CHANGED, CANNOT_VERIFY, NO_CLAIM = "still_true", "changed", "cannot_verify", "no_claim"
 LABELS = {STILL_TRUE: "still true", CHANGED: "CHANGED", CANNOT_VERIFY: "cannot verify", NO_CLAIM: "no claim"}
@@ -53,7 +54,7 @@ class Check:
         else:
             body = self.what
         extra = [x for x in (self.detail, f"from {self.source}" if self.source else "") if x]
-        return one_line(body + (f" ({'; '.join(extra)})" if extra else ""))
+        return visible(body + (f" ({'; '.join(extra)})" if extra else ""))
 
 
 @dataclass(frozen=True)
@@ -138,16 +139,16 @@ class VerifyResult:
     def text_lines(self) -> list[str]:
         i = self.integrity
         first = [] if i.ok else [f"FAILED: {self.outcome}"]  # a bad record is said first, plainly
-        lines = first + [one_line(f"Record: {self.record} (record version {i.record_version}, account "
+        lines = first + [visible(f"Record: {self.record} (record version {i.record_version}, account "
                           f"{self.account_id}, exported {self.exported_at or 'unknown'})"),
                  "Body hash: " + ("OK" if i.hash_ok else "MISMATCH: the body was changed after export")
                  + f" ({i.body_sha256 or 'no hash'})",
-                 one_line(f"Signature: {i.signature_note}")]
+                 visible(f"Signature: {i.signature_note}")]
         if self.read_at:
-            lines.append(one_line(f"AWS read at {self.read_at} as {self.caller_arn}"))
+            lines.append(visible(f"AWS read at {self.read_at} as {self.caller_arn}"))
         lines.append("")
         for s in self.steps:
-            lines.append(one_line(f"{s.title}: {LABELS[s.verdict]} (recorded: {s.recorded})"
+            lines.append(visible(f"{s.title}: {LABELS[s.verdict]} (recorded: {s.recorded})"
                                   + (f", {s.note}" if s.note else "")))
             lines += [f"    {c.text()}" for c in s.checks]
         if self.findings:
@@ -164,7 +165,7 @@ class VerifyResult:
                  f"- Record: {md(self.record)} (record version {i.record_version}, exported "
                  f"{md(self.exported_at or 'unknown')})",
                  f"- Body hash: {'OK' if i.hash_ok else '**MISMATCH**: the body was changed after export'} "
-                 f"(`{md(i.body_sha256)}`)",
+                 f"({md_code(i.body_sha256)})",
                  f"- Signature: {md(i.signature_note)}",
                  f"- Account read at {md(self.read_at)} as {md(self.caller_arn)}", "",
                  f"**{md(self.outcome)}**", "",

@@ -238,7 +238,7 @@ _OPTIONAL_TEXT = (str, type(None))
 # Evidence keys the wizard reads back by name (verification, resume), with their types.
 EVIDENCE_TYPES: dict[str, tuple[type, ...]] = {
     "after": (dict,), "before": (dict, type(None)), "user": (str,), "serial": (str,), "sha256": (str,),
-    "file": (str,), "generated_time": _OPTIONAL_TEXT, "present": (dict,), "source": (str,),
+    "file": _OPTIONAL_TEXT, "generated_time": _OPTIONAL_TEXT, "present": (dict,), "source": (str,),
 }
 
 

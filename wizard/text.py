@@ -20,7 +20,8 @@ every place such text goes:
   (screens.safe), never in markup.
 - ``md(s)`` and ``md_code(s)``: for the Markdown record. ``md`` escapes everything
   Markdown, GitHub-flavoured Markdown or HTML would interpret (``& < >`` as entities;
-  backslash, backtick, ``* _ [ ] ( ) ! | ~ $ { }`` and ``<`` with a backslash; a
+  backslash, backtick, ``* _ [ ] | ~ $ { }`` with a backslash, so no emphasis, link,
+  image, code span, table cell or math can start; ``( ) !`` stay readable; a
   heading, list, quote or rule marker at the start), after ``visible`` (so a newline
   shows as ``\\n`` and cannot start a new block). ``md_code`` makes a code span that
   holds any text, backticks included (an ARN with a backtick cannot end it early).
@@ -76,7 +77,8 @@ def plain(s: object) -> str:
 
 
 # Inline Markdown (CommonMark + GitHub: tables, strikethrough, math) and HTML.
-_MD_INLINE = re.compile(r"([\\`*_\[\]()!|~${}])")
+# "(", ")" and "!" stay as they are: with "[" and "]" escaped no link or image can form.
+_MD_INLINE = re.compile(r"([\\`*_\[\]|~${}])")
 # What starts a block at the beginning of a line: indentation (code block), a heading,
 # list, rule or setext marker, or an ordered-list number ("1." / "1)").
 _MD_BLOCK_START = re.compile(r"( *)(?:([#+\-=])|\d+([.)]))?")
