@@ -10,6 +10,7 @@ from textual.await_complete import AwaitComplete
 from textual.binding import Binding
 
 from screens.commands import WizardCommands
+from screens.compat import OneLineCrashes
 from wizard.checklist import CLOSED, Status
 from wizard.context import WizardContext
 from wizard.errors import WizardError
@@ -23,7 +24,7 @@ def screen_class(step_id: str) -> type:
     return STEPS_BY_ID[step_id].screen_class()
 
 
-class RootWizardApp(App):
+class RootWizardApp(OneLineCrashes):
     CSS_PATH = "app.tcss"
     TITLE = "rootwizard"
     BINDINGS = [Binding("ctrl+q", "quit", "Quit", id="quit", priority=True, show=False)]
@@ -120,6 +121,21 @@ class RootWizardApp(App):
             lines[y - region.y] = line
         return lines_to_svg(lines, region, size=self.size, title=title or self.title)
 
+    def notify(self, message: str, *, title: str = "", severity: Any = "information",
+               timeout: float | None = None, markup: bool = True) -> None:
+        """Every toast shows its message and title as text (they quote paths, AWS messages
+        and session values): never markup, control characters visible."""
+        from wizard.text import plain
+
+        super().notify(plain(message), title=plain(title), severity=severity, timeout=timeout, markup=False)
+
     def log_exception(self, error: BaseException | None) -> None:
         if error is not None:
             log.error("unexpected error", exc_info=(type(error), error, error.__traceback__))
+
+    def crash_line(self, error: Exception) -> str:
+        """The last resort, for an exception no screen handled (compat.OneLineCrashes): the
+        details go to --log-file only, the terminal gets this one line, the exit code is 2."""
+        from wizard.redact import log_unexpected
+
+        return f"rootwizard: {log_unexpected(error)}"

@@ -19,6 +19,8 @@ from textual.widgets import Button, Footer, Input, Label, ListItem, ListView, St
 from textual.worker import Worker, WorkerState
 
 from screens.dialogs import Choice
+from screens.safe import Plain, text
+from wizard.aws import READ_ONLY_REASON
 from wizard.checklist import STEPS_BY_ID, Checklist, Status, status_label
 from wizard.errors import UnexpectedError, WizardError
 from wizard.steps import STEPS, simulations
@@ -71,7 +73,7 @@ class _Pending:
     on_error: dict[type[WizardError], ErrorHandler]
 
 
-class Banner(Static):
+class Banner(Plain):
     """Top line: tool, account, caller; SANDBOX on every screen of a sandbox run."""
 
     def on_mount(self) -> None:
@@ -89,6 +91,29 @@ class Banner(Static):
         if ctx.store is not None and ctx.store.read_only:
             parts.append("READ-ONLY")
         self.update("  │  ".join(parts))
+
+
+def read_only(widget: Any) -> bool:
+    """True in a wizard that opened its session read-only (another wizard holds it)."""
+    try:
+        store = widget.app.ctx.store
+    except Exception:  # noqa: BLE001 - not mounted yet: nothing is known
+        return False
+    return store is not None and store.read_only
+
+
+class WriteButton(Button):
+    """A button whose action changes the account. In a read-only wizard it stays
+    disabled, whatever the screen sets, and its tooltip says why (wizard.aws also
+    refuses the call itself)."""
+
+    def on_mount(self) -> None:
+        if read_only(self):
+            self.disabled = True
+            self.tooltip = READ_ONLY_REASON
+
+    def validate_disabled(self, disabled: bool) -> bool:
+        return True if read_only(self) else disabled
 
 
 class StepList(ListView):
@@ -190,8 +215,8 @@ class StepScreen(Screen):
             with Vertical(id="main"):
                 if self.STEP_ID in STEPS_BY_ID:
                     yield Static(STEPS_BY_ID[self.STEP_ID].title, id="title", classes="title")
-                yield Static("", id="status-line")
-                yield Static("", id="error", classes="error hidden")
+                yield Plain("", id="status-line")  # quotes reasons and errors from the session
+                yield Plain("", id="error", classes="error hidden")
                 with VerticalScroll(id="body"):
                     yield from self.compose_body()
         yield Footer(compact=True)
@@ -303,8 +328,10 @@ class StepScreen(Screen):
         if cl is not None and self.STEP_ID in cl.steps:
             rec = cl.step(self.STEP_ID)
             extra = f" — {rec.reason or rec.error or rec.note}" if (rec.reason or rec.error) else ""
-            self.query_one("#status-line", Static).update(
-                f"Status: {status_label(rec)}{extra}")
+            if read_only(self):
+                extra += ("\nRead-only: nothing is saved, and the actions that would change the account "
+                          "are disabled (another wizard holds this session).")
+            self.query_one("#status-line", Plain).update(f"Status: {status_label(rec)}{extra}")
 
     # -- workers: the one place AWS failures are turned into messages --------------------------
     def run_aws(self, fn: Callable[..., T], *args: Any, then: Callable[[T], None],
@@ -369,14 +396,14 @@ class StepScreen(Screen):
             legacy(error)
 
     def show_error(self, error: WizardError | str) -> None:
-        text = (f"{error.message}\n{error.hint}" if error.hint else error.message) \
+        message = (f"{error.message}\n{error.hint}" if error.hint else error.message) \
             if isinstance(error, WizardError) else error
-        panel = self.query_one("#error", Static)
-        panel.update(Text(text))  # plain text: messages quote AWS answers and file contents
+        panel = self.query_one("#error", Plain)
+        panel.update(text(message))  # plain text: messages quote AWS answers and file contents
         panel.remove_class("hidden")
 
     def clear_error(self) -> None:
-        panel = self.query_one("#error", Static)
+        panel = self.query_one("#error", Plain)
         panel.update("")
         panel.add_class("hidden")
 
@@ -438,8 +465,8 @@ class StepScreen(Screen):
         sandbox = self.ctx.sandbox
         if sandbox is None:
             return
-        text = sandbox.simulate(action)
-        self.notify(f"SANDBOX: {text}", title="Simulated console action")
+        done = sandbox.simulate(action)
+        self.notify(f"SANDBOX: {done}", title="Simulated console action")
         if action == self.STEP_ID:
             self.on_simulated()
         else:

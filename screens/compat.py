@@ -9,6 +9,10 @@ public API, because it has no public way to do them:
 - ``screen_lines`` / ``lines_to_svg`` read the screen's compositor (``Screen._compositor``,
   ``App._background_screens``, ``textual._compositor.LayoutUpdate``) so that a screenshot can
   be painted over where a secret is shown before it is turned into SVG.
+- ``OneLineCrashes`` overrides ``App._handle_exception`` (and sets ``_return_code``,
+  ``_exception``/``_exception_event``, ``_exit_renderables``, calls
+  ``_close_messages_no_wait``) so that an exception no handler caught ends the app with one
+  line instead of Textual's traceback with local variables on the terminal.
 
 At import the installed Textual is checked: if one of these internals is gone this module
 raises ``TextualCompatError`` (naming what is missing and the tested version) instead of the
@@ -59,6 +63,9 @@ def missing_internals() -> list[str]:
             missing.append(f"textual.widgets.DataTable.{name}")
     if not isinstance(getattr(App, "_background_screens", None), property):
         missing.append("textual.app.App._background_screens")
+    for name in ("_handle_exception", "_close_messages_no_wait", "_print_error_renderables"):
+        if not callable(getattr(App, name, None)):
+            missing.append(f"textual.app.App.{name}")
     return missing
 
 
@@ -96,6 +103,25 @@ class UnmeasuredDataTable(DataTable):
         width = sum(c.get_render_width(self) for c in self.columns.values()) + self._row_label_column_width
         header = self.header_height if self.show_header else 0
         self.virtual_size = Size(width, self._total_row_height + header)
+
+
+class OneLineCrashes(App):
+    """An App whose unhandled exception ends it with ``crash_line(error)`` (one line) and
+    exit code 2, not with Textual's traceback. A test run (run_test) still re-raises the
+    exception, so a bug cannot pass unseen."""
+
+    def crash_line(self, error: Exception) -> str:
+        return f"unexpected error ({type(error).__name__})"
+
+    def _handle_exception(self, error: Exception) -> None:
+        from rich.text import Text
+
+        self._return_code = 2
+        if self._exception is None:
+            self._exception = error
+            self._exception_event.set()
+        self._exit_renderables.append(Text(self.crash_line(error)))
+        self._close_messages_no_wait()
 
 
 def screen_lines(app: App, *, simplify: bool = False) -> tuple[Region, list[Strip]]:

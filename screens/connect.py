@@ -10,12 +10,15 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
+from textual.timer import Timer
 from textual.widgets import Button, Static
+from textual.worker import Worker
 
 from screens.app import OPEN_ORG_VIEW
 from screens.base import ErrorHandler, StepScreen
 from screens.dialogs import Choice
-from wizard.aws import clock_warning
+from screens.safe import Plain
+from wizard.aws import AwsAccess, CancelScope, clock_warning
 from wizard.checklist import STEPS_BY_ID, Status
 from wizard.context import Connection, OpenResult, Reverified
 from wizard.errors import WizardError
@@ -69,13 +72,15 @@ class ConnectScreen(StepScreen):
         return "Connecting with " + ", ".join(w for w in where if w) + " …"
 
     def compose_body(self) -> ComposeResult:
-        yield Static(self._connecting_text(), id="connect-info", markup=False)
-        yield Static("", id="sandbox-state", classes="help hidden")
-        yield Static("", id="identity")
+        yield Plain(self._connecting_text(), id="connect-info")  # an endpoint or profile name is not markup
+        yield Plain("", id="sandbox-state", classes="help hidden")
+        yield Plain("", id="connect-progress", classes="help hidden")
+        yield Plain("", id="identity")
         yield Static("", id="root-warning", classes="warning hidden")
         yield Static("", id="account-position", classes="hidden")
         yield Static("", id="clock-warning", classes="warning hidden")
         with Horizontal(classes="buttons"):
+            yield Button("Cancel", id="cancel-connect", classes="hidden")
             yield Button("Retry", id="retry", classes="hidden")
             yield Button("Continue", id="continue", variant="primary", disabled=True)
             yield Button("Open the organization view", id="org-view", classes="hidden")
@@ -83,16 +88,55 @@ class ConnectScreen(StepScreen):
     def on_mount(self) -> None:
         self.connect()
 
+    # -- connecting: elapsed time and attempt shown, cancel offered ----------------------------
+    _scope: CancelScope | None = None
+    _worker: Worker | None = None
+    _progress_timer: Timer | None = None
+
     def connect(self) -> None:
         self.query_one("#retry").add_class("hidden")
-        self.query_one("#connect-info", Static).update(self._connecting_text())
-        self.run_aws(self.ctx.connect_checked, then=self._connected, group="connect")
+        self.query_one("#connect-info", Plain).update(self._connecting_text())
+        self.query_one("#cancel-connect").remove_class("hidden")
+        self._scope = CancelScope()
+        self._worker = self.run_aws(_connect_in, self.ctx.aws, self._scope, self.ctx.connect_checked,
+                                    then=self._connected, group="connect")
+        if self._progress_timer is None:
+            self._progress_timer = self.set_interval(0.5, self._show_progress)
+        self._progress_timer.resume()
+
+    def _show_progress(self) -> None:
+        """While AWS has not answered: which call, which attempt, how long so far."""
+        waiting = self.ctx.aws.in_flight()
+        box = self.query_one("#connect-progress", Plain)
+        if waiting and waiting[0].elapsed() >= 1.0:
+            box.update(waiting[0].text() + " … (Cancel stops waiting)")
+            box.remove_class("hidden")
+
+    def _connecting_done(self) -> None:
+        if self._progress_timer is not None:
+            self._progress_timer.pause()
+        self.query_one("#connect-progress").add_class("hidden")
+        self.query_one("#cancel-connect").add_class("hidden")
 
     def error_handlers(self) -> Mapping[type[WizardError], ErrorHandler]:
         return {WizardError: self._failed}
 
     def _failed(self, _error: WizardError) -> None:
-        self.query_one("#connect-info", Static).update("Not connected: see the message above.")
+        self._connecting_done()
+        self.query_one("#connect-info", Plain).update("Not connected: see the message above.")
+        self.query_one("#retry").remove_class("hidden")
+
+    @on(Button.Pressed, "#cancel-connect")
+    def _cancel(self) -> None:
+        """Stop waiting now: the call ends at its next attempt (no answer is lost: it was
+        only a read), and the screen is back at once with Retry."""
+        if self._scope is not None:
+            self._scope.cancel()
+        if self._worker is not None:
+            self._worker.cancel()
+        self._connecting_done()
+        self.show_error(WizardError("Cancelled: the wizard stopped waiting for AWS.",
+                                    hint="Check the network or proxy, then press Retry."))
         self.query_one("#retry").remove_class("hidden")
 
     @on(Button.Pressed, "#retry")
@@ -100,15 +144,16 @@ class ConnectScreen(StepScreen):
         self.connect()
 
     def _connected(self, result: Connection) -> None:
+        self._connecting_done()
         ident, skew = result.identity, result.clock_skew
         sandbox = self.ctx.sandbox
-        self.query_one("#connect-info", Static).update(
+        self.query_one("#connect-info", Plain).update(
             "Connected to the SANDBOX account (simulated, not AWS)." if sandbox is not None else "Connected.")
         if sandbox is not None and sandbox.notice:
-            note = self.query_one("#sandbox-state", Static)
-            note.update(Text(f"SANDBOX: {sandbox.notice}"))  # plain: it names files
+            note = self.query_one("#sandbox-state", Plain)
+            note.update(f"SANDBOX: {sandbox.notice}")  # plain: it names files
             note.remove_class("hidden")
-        self.query_one("#identity", Static).update(
+        self.query_one("#identity", Plain).update(
             f"Account ID:  {ident.account_id}\nCaller ARN:  {ident.arn}")
         if ident.is_root:
             w = self.query_one("#root-warning", Static)
@@ -211,11 +256,11 @@ class ConnectScreen(StepScreen):
         if resumed and not self.ctx.store.read_only:
             todo = self.ctx.steps_to_reverify()
             if todo:
-                self.query_one("#connect-info", Static).update(
+                self.query_one("#connect-info", Plain).update(
                     f"Resumed. Re-verifying {len(todo)} step(s) against AWS …")
                 self.run_aws(self.ctx.read_reverify, then=self._reverified, group="reverify")
             elif self._root_found.lost or self._root_found.unknown:
-                self.query_one("#connect-info", Static).update(self._resume_message(Reverified()))
+                self.query_one("#connect-info", Plain).update(self._resume_message(Reverified()))
 
     def _apply_root_credentials(self) -> Reverified:
         """The root steps as the connect read shows them (not applicable when root has no
@@ -266,7 +311,7 @@ class ConnectScreen(StepScreen):
         self.refresh_chrome()
         if found is None:
             return
-        self.query_one("#connect-info", Static).update(self._resume_message(found))
+        self.query_one("#connect-info", Plain).update(self._resume_message(found))
 
     @on(Button.Pressed, "#org-view")
     def _org_view(self) -> None:
@@ -276,3 +321,9 @@ class ConnectScreen(StepScreen):
     @on(Button.Pressed, "#continue")
     def _continue(self) -> None:
         self.wapp.next_step(after="connect")
+
+
+def _connect_in(aws: AwsAccess, scope: CancelScope, connect):  # noqa: ANN001, ANN202
+    """In the worker: connect inside the screen's cancel scope."""
+    with aws.cancel_scope(scope):
+        return connect()

@@ -13,7 +13,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widget import Widget
 from textual.widgets import Button, Input, Label, Static
 
-from screens.base import ErrorHandler
+from screens.base import ErrorHandler, WriteButton
 from screens.root_base import RootStepScreen, field_error, plain
 from wizard.errors import AwsError, WizardError
 from wizard.rootchecks import CONTACT_TYPES, ContactFormError, validate_alternate_contact
@@ -24,6 +24,7 @@ from wizard.rootflow import (
     read_alternate_contacts,
     write_alternate_contact,
 )
+from wizard.text import visible
 
 FIELDS = (("name", "Name", "Name"), ("title", "Title", "Title"),
           ("email", "Email", "EmailAddress"), ("phone", "Phone", "PhoneNumber"))
@@ -48,7 +49,7 @@ class AlternateContactsScreen(RootStepScreen):
                         yield Label(label, classes="field-label")
                         yield Input(id=f"{t}-{field}", compact=True)
                     yield field_error(f"{t}-{field}")
-                yield Button(f"Save {t} contact", id=f"save-{t}", classes="save-contact")
+                yield WriteButton(f"Save {t} contact", id=f"save-{t}", classes="save-contact")
 
     # -- reading ------------------------------------------------------------------------
     def load(self) -> None:
@@ -74,7 +75,7 @@ class AlternateContactsScreen(RootStepScreen):
             for field, _, key in FIELDS:
                 box = self.query_one(f"#{t}-{field}", Input)
                 if contact and not box.value:
-                    box.value = str(contact.get(key, ""))
+                    box.value = visible(contact.get(key, ""))  # a control character shows, never acts
 
     def primary_widget(self) -> Widget | None:
         """The first empty field of the first contact AWS does not have yet."""

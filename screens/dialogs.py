@@ -6,7 +6,9 @@ from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Static
+from textual.widgets import Button
+
+from screens.safe import Plain
 
 
 class Choice(ModalScreen[str]):
@@ -21,8 +23,8 @@ class Choice(ModalScreen[str]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
-            yield Static(self._title, classes="title")
-            yield Static(self._text, id="dialog-text")
+            yield Plain(self._title, classes="title")
+            yield Plain(self._text, id="dialog-text")  # quotes file names and session problems
             with Horizontal(id="dialog-buttons"):
                 for i, (cid, label) in enumerate(self._choices):
                     yield Button(label, id=cid, variant="primary" if i == 0 else "default")

@@ -6,7 +6,6 @@ from __future__ import annotations
 import threading
 from collections.abc import Mapping
 
-from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -14,10 +13,11 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
-from screens.base import ErrorHandler, StepScreen
+from screens.base import ErrorHandler, StepScreen, WriteButton
 from screens.dialogs import Choice
 from screens.qr_widget import QrCode
 from screens.root_base import SkipDialog
+from screens.safe import Plain, text
 from screens.seed_view import SeedViewMixin, code_fields
 from wizard import mfa, mfa_coverage
 from wizard.checklist import Status
@@ -57,38 +57,39 @@ class IamMfaScreen(SeedViewMixin, StepScreen):
 
     def compose_body(self) -> ComposeResult:
         with Vertical(id="orphans", classes="warning hidden"):
-            yield Static("", id="orphans-text")
+            yield Plain("", id="orphans-text")
             with Horizontal(classes="buttons"):
-                yield Button("Delete them", id="delete-orphans", variant="warning")
+                yield WriteButton("Delete them", id="delete-orphans", variant="warning")
                 yield Button("Leave them", id="keep-orphans")
         with Vertical(id="choose"):
             yield Static(INTRO, classes="help")
-            yield OptionList(id="users")
-            yield Static("Reading the console users and their MFA from AWS …", id="coverage")
+            yield OptionList(id="users", markup=False)
+            yield Plain("", id="users-note", classes="warning hidden")
+            yield Plain("Reading the console users and their MFA from AWS …", id="coverage")
             yield Label("IAM user")
             yield Input(id="user", placeholder="user name")
-            yield Static("", id="user-error", classes="field-error")
+            yield Plain("", id="user-error", classes="field-error")
             yield Label("Device name (empty: the user name)")
             yield Input(id="device-name", placeholder="device name")
-            yield Static("", id="device-name-error", classes="field-error")
+            yield Plain("", id="device-name-error", classes="field-error")
             with Horizontal(classes="buttons"):
-                yield Button("Create the MFA device", id="start", variant="primary")
+                yield WriteButton("Create the MFA device", id="start", variant="primary")
                 yield Button("Skip this user…", id="skip")
-                yield Button("Create the first administrator user", id="create-admin")
+                yield WriteButton("Create the first administrator user", id="create-admin")
         with Vertical(id="enrol", classes="hidden"):
             yield QrCode(id="qr")
             yield Static("", id="ticker")
-            yield Static("", id="enrol-help", classes="help")
+            yield Plain("", id="enrol-help", classes="help")
             with Horizontal(classes="buttons"):
                 yield Button("Reveal secret", id="reveal")
                 yield Button("Back up the seed to the OS keyring", id="backup")
-            yield Static("", id="secret", classes="hidden secret-view")
-            yield Static("", id="backup-result")
+            yield Plain("", id="secret", classes="hidden secret-view")
+            yield Plain("", id="backup-result")
             yield from code_fields()
             with Horizontal(classes="buttons"):
-                yield Button("Enable MFA", id="submit", variant="primary")
+                yield WriteButton("Enable MFA", id="submit", variant="primary")
                 yield Button("Cancel (delete the device)", id="cancel", variant="error")
-        yield Static("", id="result")
+        yield Plain("", id="result")
 
     def on_mount(self) -> None:
         rec = self.ctx.checklist.step(self.STEP_ID)
@@ -123,11 +124,14 @@ class IamMfaScreen(SeedViewMixin, StepScreen):
         users = cov.users
         options = self.query_one("#users", OptionList)
         options.clear_options()
-        options.add_options([Option(Text(c.label + (f"  skipped: {cov.skipped[c.name]}"
+        options.add_options([Option(text(c.label + (f"  skipped: {cov.skipped[c.name]}"
                                                    if c.name in cov.skipped else "")), id=c.name)
                              for c in users] or
                             [Option("(no IAM users yet: create the first administrator)", disabled=True)])
-        self.query_one("#coverage", Static).update(Text(cov.summary()))
+        self.query_one("#coverage", Plain).update(cov.summary())
+        note = mfa.missing_facts(list(users))  # a denied read leaves facts unknown, the list usable
+        self.query_one("#users-note", Plain).update(note)
+        self.query_one("#users-note").set_class(not note, "hidden")
         self._judge(cov)
         user_input = self.query_one("#user", Input)
         enrolled = self.ctx.checklist.step(self.STEP_ID).evidence.get("user")  # the report may predate it

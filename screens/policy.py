@@ -15,7 +15,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import Button, Checkbox, Input, Label, Static
 
-from screens.base import ErrorHandler, StepScreen
+from screens.base import ErrorHandler, StepScreen, WriteButton
 from wizard.checklist import BELOW_CIS_LABEL, Status
 from wizard.errors import WizardError
 from wizard.policy import (
@@ -102,7 +102,7 @@ class PolicyScreen(StepScreen):
         yield Checkbox("I confirm applying a policy below the CIS baseline", id="confirm-below-cis",
                        classes="hidden")
         with Horizontal(classes="buttons"):
-            yield Button("Apply and verify", id="apply", variant="primary", disabled=True)
+            yield WriteButton("Apply and verify", id="apply", variant="primary", disabled=True)
             yield Button("Reload from AWS", id="reload")
         yield Static("", id="result")
 

@@ -16,6 +16,7 @@ from textual.containers import Horizontal, Vertical
 from textual.timer import Timer
 from textual.widgets import Button, Input, ProgressBar, Static
 
+from screens import safe
 from screens.base import StepScreen
 from screens.virtual_table import VirtualTable
 from wizard import report_flow
@@ -154,7 +155,7 @@ class ReportScreen(StepScreen):
         self._busy(False)
         if self._action == "file" and isinstance(error, InputError):
             self.clear_error()  # bad input is shown next to the field it came from
-            self.query_one("#file-error", Static).update(Text(str(error)))
+            self.query_one("#file-error", Static).update(safe.text(error))
 
     # -- showing and recording -------------------------------------------------------------
     def _loaded(self, loaded: tuple[ReportResult, str | None]) -> None:
@@ -190,7 +191,7 @@ class ReportScreen(StepScreen):
 
     def _set_text(self, selector: str, text: str) -> None:
         widget = self.query_one(selector, Static)
-        widget.update(Text(text))  # plain: paths and report values are not markup
+        widget.update(safe.text(text))  # plain: paths and report values are not markup
         widget.set_class(not text, "hidden")
 
     def _show(self, result: ReportResult) -> None:
@@ -218,7 +219,7 @@ class ReportScreen(StepScreen):
                                  (f.title, "bold"), "\n", f.detail, "\n", ("Rule: ", "bold"), f.id, "; ",
                                  f.rule.cis_text(), "\n", ("Why: ", "bold"), f.why,
                                  "\n", ("Fix: ", "bold"), f.fix)
-            children: list[Any] = [Static(text, classes="finding-text")]
+            children: list[Any] = [Static(safe.clean(text), classes="finding-text")]
             if f.step:
                 children.append(Button(f"Go to step: {STEPS_BY_ID[f.step].title} →", id=f"goto-{i}",
                                        name=f.step, classes="goto"))

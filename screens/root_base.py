@@ -23,18 +23,21 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
 from screens.base import StepScreen
+from screens.safe import Plain
 from wizard.aws import AwsAccess
 from wizard.checklist import STATUS_LABELS, Status, StepRecord, verdict
 from wizard.errors import InputError, WizardError
 from wizard.rootchecks import ROOT_STEPS, RootStep, validate_note, validate_reason
 from wizard.rootflow import describe_evidence
 from wizard.steps import REMOVE_ROOT_CREDENTIALS, SIMULATABLE, STEPS_BY_ID, RootCredentials
+from wizard.text import visible
 from wizard.verify import VERIFIERS, Checked, Seen, can_check, check, is_not_applicable, read_root_credentials
 
 
 def plain(content: str = "", **kwargs: Any) -> Static:
-    """A Static that shows text as typed (no markup: AWS text may hold "[" or "]")."""
-    return Static(content, markup=False, **kwargs)
+    """A Static that shows text as text (screens.safe.Plain: no markup, control characters
+    visible: AWS text may hold "[" or "]" or an escape sequence)."""
+    return Plain(content, **kwargs)
 
 
 def console_path_text(path: str, link: str, width: int) -> Text:
@@ -183,7 +186,7 @@ class RootStepScreen(StepScreen):
     def on_mount(self) -> None:
         note = self.ctx.checklist.step(self.STEP_ID).note
         if note and self.query("#note"):
-            self.query_one("#note", Input).value = note
+            self.query_one("#note", Input).value = visible(note)  # from the session file: shown, never acting
         self.load()
 
     def load(self) -> None:

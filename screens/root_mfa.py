@@ -12,6 +12,7 @@ from textual.widgets import Button, Input, Label, Static
 
 from screens.qr_widget import QrCode
 from screens.root_base import RootStepScreen, plain
+from screens.safe import Plain
 from screens.seed_view import SeedViewMixin, code_fields
 from wizard import mfa
 from wizard.errors import InputError
@@ -49,7 +50,7 @@ class RootMfaScreen(SeedViewMixin, RootStepScreen):
         yield plain(PASTE_HELP, classes="help")
         yield Label("Secret key from the console")
         yield Input(id="secret", password=True, placeholder="paste the secret key")
-        yield Static("", id="secret-error", classes="field-error")
+        yield Plain("", id="secret-error", classes="field-error")
         with Horizontal(classes="buttons"):
             yield Button("Check the key and show its QR code", id="check-key")
         with Vertical(id="key-check", classes="hidden"):
@@ -61,8 +62,8 @@ class RootMfaScreen(SeedViewMixin, RootStepScreen):
                 yield Button("Check the codes", id="check-codes", variant="primary")
                 yield Button("Back up the key to the OS keyring", id="backup")
                 yield Button("Forget the key", id="forget")
-            yield Static("", id="backup-result")
-        yield Static("", id="key-result")
+            yield Plain("", id="backup-result")
+        yield Plain("", id="key-result")
 
     def on_unmount(self) -> None:
         self._forget(ui=False)

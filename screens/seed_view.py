@@ -10,6 +10,7 @@ from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Input, Label, Static
 
+from screens.safe import Plain
 from wizard.mfa import HeldSeed
 
 
@@ -18,7 +19,7 @@ def code_fields() -> Iterator[Widget]:
     for field, label in (("code1", "Code 1"), ("code2", "Code 2 (the next code)")):
         yield Label(label)
         yield Input(id=field, placeholder="6 digits", restrict=r"[0-9 -]*", max_length=7, classes="secret-view")
-        yield Static("", id=f"{field}-error", classes="field-error")
+        yield Plain("", id=f"{field}-error", classes="field-error")
 
 
 class SeedViewMixin:

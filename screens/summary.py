@@ -13,11 +13,13 @@ from textual.containers import Horizontal
 from textual.widgets import Button, DataTable, Input, Static
 
 from screens.base import StepScreen, short_time
+from screens.safe import Plain, text
 from wizard import record_flow
 from wizard.checklist import STEPS_BY_ID, status_label, utcnow
 from wizard.errors import WizardError
 from wizard.record import completion
 from wizard.residual import cis_shown, entry_note
+from wizard.text import plain
 
 
 def residual_lines(residual: list[dict] | None) -> list[str]:
@@ -55,10 +57,10 @@ class SummaryScreen(StepScreen):
 
     def compose_body(self) -> ComposeResult:
         yield DataTable(id="outcomes", cursor_type="row", zebra_stripes=True)
-        yield Static("", id="progress")
-        yield Static("", id="after-state")
+        yield Plain("", id="progress")
+        yield Plain("", id="after-state")
         yield Button("Read the after-state again", id="reread")
-        yield Static("", id="residual")
+        yield Plain("", id="residual")
         yield Static("Export the completion record (JSON with the SHA-256 of its body, or Markdown "
                      "for an audit file; both carry the same hash). An existing file is never overwritten.",
                      classes="help")
@@ -67,8 +69,8 @@ class SummaryScreen(StepScreen):
             yield Button("Export JSON", id="export-json", variant="primary")
             yield Button("Export Markdown", id="export-markdown")
             yield Button("Verify the last export", id="verify-export")
-        yield Static("", id="export-result")
-        yield Static("", id="verify-result")
+        yield Plain("", id="export-result")
+        yield Plain("", id="verify-result")
 
     def on_mount(self) -> None:
         cl, now = self.ctx.checklist, utcnow()
@@ -79,7 +81,7 @@ class SummaryScreen(StepScreen):
             detail = rec.reason or rec.error or rec.note or ", ".join(
                 f"{k}={v}" for k, v in rec.evidence.items() if not isinstance(v, (dict, list)))
             table.add_row(Text(STEPS_BY_ID[sid].title), Text(status_label(rec)),
-                          Text(short_time(rec.changed_at, now)), Text(detail[:80]), key=sid)
+                          text(short_time(rec.changed_at, now)), text(plain(detail)[:80]), key=sid)
         stamp = now.strftime("%Y%m%dT%H%M%SZ")
         self.query_one("#export-path", Input).value = home_relative(
             self.ctx.store.folder / f"rootwizard-record-{cl.account_id}-{stamp}.json")

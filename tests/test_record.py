@@ -146,13 +146,14 @@ def test_what_is_not_a_record_says_why(raw, message):
 
 
 def test_markdown_escapes_untrusted_text():
+    # wizard.text.md, the one Markdown escaping (tests/test_text.py renders it with a real parser)
     assert md("a|b") == "a\\|b"
-    assert md("<script>alert(1)</script>") == "\\<script\\>alert(1)\\</script\\>"
+    assert md("<script>alert(1)</script>") == "&lt;script&gt;alert(1)&lt;/script&gt;"
     assert md("**bold** _it_ [x](http://e) `c` &amp;") == \
-        "\\*\\*bold\\*\\* \\_it\\_ \\[x\\](http://e) \\`c\\` \\&amp;"
-    assert md("line\nbreak\x1b[31m\x7f") == "line break\ufffd\\[31m\ufffd"
+        "\\*\\*bold\\*\\* \\_it\\_ \\[x\\](http://e) \\`c\\` &amp;amp;"
+    assert md("line\nbreak\x1b[31m\x7f") == "line\\\\nbreak\\\\x1b\\[31m\\\\x7f"
     text = render(_record(_cl()), "markdown")
-    assert "Reason: handled by finance \\| \\<b\\>\\*urgent\\*\\</b\\> see ticket" in text
+    assert "Reason: handled by finance \\| &lt;b&gt;\\*urgent\\*&lt;/b&gt;\\\\nsee ticket" in text
     assert "<b>" not in text.split("## Machine-readable record")[0]
 
 

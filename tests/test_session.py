@@ -8,7 +8,7 @@ import pytest
 
 from wizard.checklist import Checklist, Status
 from wizard.errors import SessionError
-from wizard.session import SCHEMA_VERSION, SessionStore, atomic_write, default_state_dir, list_sessions
+from wizard.session import SCHEMA_VERSION, SessionStore, default_state_dir, list_sessions
 
 ACCOUNT = "123456789012"
 
@@ -27,34 +27,6 @@ def test_save_load_roundtrip_modes(tmp_path):
     doc = json.loads(store.path.read_text())
     assert doc["schema_version"] == SCHEMA_VERSION
     assert not [p for p in store.folder.iterdir() if p.name.endswith(".tmp")]
-
-
-def test_atomic_write_keeps_old_file_when_write_fails(tmp_path, monkeypatch):
-    target = tmp_path / "d" / "f.json"
-    target.parent.mkdir()
-    atomic_write(target, b"old")
-
-    def boom(fd):
-        raise OSError("disk full")
-
-    monkeypatch.setattr(os, "fsync", boom)
-    with pytest.raises(OSError):
-        atomic_write(target, b"new")
-    assert target.read_bytes() == b"old"
-    assert [p.name for p in target.parent.iterdir()] == ["f.json"]
-
-
-def test_atomic_write_refuses_symlink_and_existing_without_overwrite(tmp_path):
-    real = tmp_path / "real"
-    real.write_text("mine")
-    link = tmp_path / "link"
-    link.symlink_to(real)
-    with pytest.raises(SessionError):
-        atomic_write(link, b"x")
-    assert real.read_text() == "mine"
-    with pytest.raises(FileExistsError):
-        atomic_write(real, b"x", overwrite=False)
-    assert real.read_text() == "mine"
 
 
 @pytest.mark.parametrize("raw,needle", [

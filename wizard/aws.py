@@ -15,6 +15,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Generator, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
@@ -42,6 +43,46 @@ _REPORT = {
     "CredentialReportNotReadyException",
 }
 _UNSUPPORTED = {"InvalidAction", "UnknownOperationException", "UnknownOperation", "NotImplemented"}
+# expat's words for a document that ends too early.
+_CUT_SHORT = ("no element found", "unclosed token", "unclosed CDATA section", "Premature end")
+
+
+def _broken(action: str) -> errors.EndpointError:
+    return errors.EndpointError(
+        f"The connection to AWS broke before the whole answer to {action} arrived.",
+        code="ConnectionBroken", action=action,
+        hint="Check the network or proxy (a proxy or firewall may cut connections), then retry.")
+
+
+def _check_complete(response_dict: dict[str, Any], **_: Any) -> None:
+    """botocore "before-parse" hook: a body shorter than its Content-Length was cut off
+    (botocore would otherwise parse what arrived and blame the endpoint)."""
+    from botocore.exceptions import IncompleteReadError
+
+    headers = response_dict.get("headers") or {}
+    declared = headers.get("content-length") or headers.get("Content-Length")
+    body = response_dict.get("body")
+    if declared is None or not isinstance(body, (bytes, bytearray)):
+        return
+    try:
+        expected = int(declared)
+    except ValueError:
+        return
+    if len(body) < expected:
+        raise IncompleteReadError(actual_bytes=len(body), expected_bytes=expected)
+
+
+# Operations that only read. In read-only mode every other operation is refused before it
+# is sent: GenerateCredentialReport only refreshes AWS's own report.
+_READ_PREFIXES = ("Get", "List", "Describe")
+_READ_OPERATIONS = frozenset({"GenerateCredentialReport"})
+READ_ONLY_REASON = ("This wizard opened the session read-only (another wizard holds it): nothing in the "
+                    "account is changed from here.")
+
+
+def is_read(api_name: str) -> bool:
+    """True for an API operation that changes nothing in the account."""
+    return api_name.startswith(_READ_PREFIXES) or api_name in _READ_OPERATIONS
 
 
 @dataclass(frozen=True)
@@ -55,16 +96,65 @@ class Identity:
         return self.arn.endswith(":root")
 
 
+# Retries back off at most this long between attempts (botocore: a random wait of up to
+# 2^attempt seconds): the second attempt waits at most 2 s, the third at most 4 s.
+def _backoff_bound(attempts: int) -> float:
+    return float(sum(2 ** n for n in range(1, attempts)))
+
+
 @dataclass
 class ConnectionSettings:
+    """How the clients connect. The defaults keep one call, retries included, under a
+    minute against an endpoint that accepts and never answers: 3 attempts of at most
+    4 s to connect and 12 s to read, plus the back-off between them (worst_case_s)."""
+
     profile: str | None = None
     region: str | None = None
     endpoint_url: str | None = None
     access_key_id: str | None = None
     secret_access_key: str | None = field(default=None, repr=False)
-    max_attempts: int = 5
-    connect_timeout: float = 5.0
-    read_timeout: float = 20.0
+    max_attempts: int = 3
+    connect_timeout: float = 4.0
+    read_timeout: float = 12.0
+
+    @property
+    def worst_case_s(self) -> float:
+        """The longest one call can wait before it fails, all attempts included."""
+        return self.max_attempts * (self.connect_timeout + self.read_timeout) + _backoff_bound(self.max_attempts)
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Where a call that is under way stands: for the connecting screen and stderr."""
+
+    action: str         # "sts:GetCallerIdentity"
+    attempt: int        # 1-based attempt now in progress (0: not sent yet)
+    max_attempts: int
+    started: float      # time.monotonic() when the call started
+    done: bool = False  # the call has ended (answered or failed)
+
+    def elapsed(self, now: float | None = None) -> float:
+        return (time.monotonic() if now is None else now) - self.started
+
+    def text(self, now: float | None = None) -> str:
+        """"Waiting for AWS (sts:GetCallerIdentity): attempt 2 of 3, 17 s"."""
+        return (f"Waiting for AWS ({self.action}): attempt {max(self.attempt, 1)} of {self.max_attempts}, "
+                f"{self.elapsed(now):.0f} s")
+
+
+class CancelScope:
+    """Cancels the AWS calls of the thread that runs inside it (aws.cancel_scope()): a
+    call not yet sent is not sent; one waiting for an answer stops at its next attempt."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+
+    def cancel(self) -> None:
+        self._event.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._event.is_set()
 
 
 def _service_action(service: str, operation: str) -> str:
@@ -99,7 +189,10 @@ def translate(exc: BaseException, service: str, operation: str) -> errors.Wizard
         return errors.EndpointError(
             f"AWS did not answer in time ({action}).", code="Timeout", action=action,
             hint="Check the network or proxy, then retry.")
-    if isinstance(exc, (bx.EndpointConnectionError, bx.ConnectionClosedError, bx.HTTPClientError)):
+    if isinstance(exc, (bx.ConnectionClosedError, bx.IncompleteReadError)) or (
+            isinstance(exc, bx.HTTPClientError) and "IncompleteRead" in str(exc)):
+        return _broken(action)
+    if isinstance(exc, (bx.EndpointConnectionError, bx.HTTPClientError)):
         return errors.EndpointError(
             f"Cannot reach the AWS endpoint for {service}.", code="EndpointUnreachable", action=action,
             hint="Check the network, the region and AWS_ENDPOINT_URL, then retry.")
@@ -110,6 +203,9 @@ def translate(exc: BaseException, service: str, operation: str) -> errors.Wizard
     from botocore.parsers import ResponseParserError
 
     if isinstance(exc, ResponseParserError):
+        # The XML ended before its root element closed: the answer was cut off on the way.
+        if any(m in str(exc) for m in _CUT_SHORT):
+            return _broken(action)
         return errors.UnsupportedError(
             f"The endpoint gave no valid answer to {action} (it may not implement it).",
             code="ResponseParserError", action=action)
@@ -126,9 +222,10 @@ def translate(exc: BaseException, service: str, operation: str) -> errors.Wizard
             return errors.AccessDeniedError(
                 f"Access denied: the caller may not call {action}.", code=code, action=action,
                 hint=f"Grant {action} to this identity (or use one that has it), then retry.")
-        if code in _THROTTLED:
+        if code in _THROTTLED or status == 429:
             return errors.ThrottledError(
-                f"AWS is throttling {action} even after retries.", code=code, action=action,
+                f"AWS is throttling {action} even after retries.",
+                code=code if code in _THROTTLED else "TooManyRequests", action=action,
                 hint="Wait a minute, then retry.")
         if code in _NOT_FOUND:
             return errors.NotFoundError(msg or f"{action}: not found.", code=code, action=action)
@@ -170,6 +267,82 @@ class AwsAccess:
         self._clients: dict[str, Any] = {}
         self.last_server_date: datetime | None = None
         self.calls: list[str] = []
+        self._local = threading.local()        # the call this thread is making, its cancel scope
+        self._in_flight: dict[int, Progress] = {}
+        self._observers: list[Callable[[Progress], None]] = []
+        self.read_only = False  # then every operation that is not a read is refused (is_read)
+
+    # -- progress and cancellation ----------------------------------------------------------
+    def observe(self, callback: Callable[[Progress], None]) -> Callable[[], None]:
+        """Call ``callback(progress)`` (from the calling thread) when a call starts, at each
+        attempt and when it ends. Returns a function that stops the observation."""
+        with self._lock:
+            self._observers.append(callback)
+
+        def stop() -> None:
+            with self._lock:
+                if callback in self._observers:
+                    self._observers.remove(callback)
+        return stop
+
+    def in_flight(self) -> list[Progress]:
+        """The calls under way now (any thread), oldest first: poll it to show elapsed time."""
+        with self._lock:
+            return sorted(self._in_flight.values(), key=lambda p: p.started)
+
+    def _report(self, progress: Progress) -> None:
+        with self._lock:
+            if progress.done:
+                self._in_flight.pop(threading.get_ident(), None)
+            else:
+                self._in_flight[threading.get_ident()] = progress
+            observers = list(self._observers)
+        for callback in observers:
+            try:
+                callback(progress)
+            except Exception:  # noqa: BLE001 - a display must never break a call
+                log.debug("progress observer failed", exc_info=True)
+
+    @contextmanager
+    def cancel_scope(self, scope: CancelScope | None = None) -> Iterator[CancelScope]:
+        """Calls made by this thread inside the block stop when the scope is cancelled
+        (from any thread) with errors.CancelledError. ``scope`` may be made beforehand by
+        the thread that will cancel it."""
+        scope = scope or CancelScope()
+        previous = getattr(self._local, "scope", None)
+        self._local.scope = scope
+        try:
+            yield scope
+        finally:
+            self._local.scope = previous
+
+    def _raise_if_cancelled(self, action: str) -> None:
+        scope = getattr(self._local, "scope", None)
+        if scope is not None and scope.cancelled:
+            raise errors.CancelledError(f"Cancelled: {action} was not completed.", code="Cancelled",
+                                        action=action, hint="Retry when ready.")
+
+    def _before_retry(self, response: Any = None, caught_exception: Any = None, **_: Any) -> None:
+        """botocore "needs-retry" hook (after every attempt): a cancelled call whose attempt
+        got no answer stops here, without the back-off. An answer that arrived is never
+        thrown away (it may be the result of a write)."""
+        current: Progress | None = getattr(self._local, "progress", None)
+        answered = caught_exception is None and response is not None and \
+            response[0] is not None and response[0].status_code < 500 and response[0].status_code != 429
+        if current is not None and not answered:
+            self._raise_if_cancelled(current.action)
+        return None  # a value here would be the retry delay
+
+    def _before_send(self, **_: Any) -> None:
+        """botocore "before-send" hook: one more attempt of this thread's call."""
+        current: Progress | None = getattr(self._local, "progress", None)
+        if current is None:
+            return None
+        self._raise_if_cancelled(current.action)
+        current = Progress(current.action, current.attempt + 1, current.max_attempts, current.started)
+        self._local.progress = current
+        self._report(current)
+        return None  # a value here would replace the HTTP response
 
     # -- plumbing ---------------------------------------------------------------------
     def _client(self, service: str) -> Any:
@@ -197,27 +370,51 @@ class AwsAccess:
                 user_agent_extra="rootwizard",
             )
             client = self._session.client(service, config=config, endpoint_url=s.endpoint_url)
+            client.meta.events.register("before-send", self._before_send)
+            client.meta.events.register("needs-retry", self._before_retry)
+            client.meta.events.register("before-parse", _check_complete)
             self._clients[service] = client
             return client
 
     def call(self, service: str, operation: str, **params: Any) -> dict[str, Any]:
-        """Call ``service.operation`` (boto3 snake_case name) and translate failures."""
+        """Call ``service.operation`` (boto3 snake_case name) and translate failures.
+        Observers see each attempt (observe); a cancelled scope stops it (cancel_scope)."""
         api_name = "".join(p.capitalize() for p in operation.split("_"))
         start = time.monotonic()
+        progress = Progress(f"{service}:{api_name}", 0, self.settings.max_attempts, start)
         try:
+            self._raise_if_cancelled(progress.action)
             client = self._client(service)
             # The API's own spelling (EnableMFADevice, not EnableMfaDevice) for logs and hints.
             api_name = client.meta.method_to_api_mapping.get(operation, api_name)
+            progress = Progress(f"{service}:{api_name}", 0, self.settings.max_attempts, start)
+            if self.read_only and not is_read(api_name):
+                raise errors.ReadOnlyError(f"Not done: {progress.action} would change the account. "
+                                           + READ_ONLY_REASON, code="ReadOnly", action=progress.action,
+                                           hint="Close the other wizard, then start this one again to make "
+                                                "changes.")
+            self._local.progress = progress
+            self._report(progress)
             self.calls.append(f"{service}:{api_name}")  # every call made, answered or not
             resp = getattr(client, operation)(**params)
         except Exception as exc:  # translated below: the one place AWS errors are caught
             err = translate(exc, service, api_name)
-            if isinstance(err, errors.AwsError) and hasattr(exc, "response"):  # AWS's own words
-                err.aws_message = str(exc.response.get("Error", {}).get("Message", "")).strip()
+            response = getattr(exc, "response", None)
+            if isinstance(err, errors.AwsError) and isinstance(response, dict):  # AWS's own words
+                error_doc = response.get("Error")
+                err.aws_message = str(error_doc.get("Message", "") if isinstance(error_doc, dict) else "").strip()
+            attempts = getattr(getattr(self._local, "progress", None), "attempt", 0)
+            if isinstance(err, errors.EndpointError) and err.code == "Timeout" and attempts:
+                err.message = (f"AWS did not answer {progress.action} in time "
+                               f"({attempts} attempt{'s' if attempts != 1 else ''}, {time.monotonic() - start:.0f} s).")
             log.info("%s:%s params=%s failed after %.0f ms: %s", service, api_name,
                      safe_params(params), (time.monotonic() - start) * 1000, err.code if
                      isinstance(err, errors.AwsError) else type(err).__name__)
             raise err from None
+        finally:
+            current = getattr(self._local, "progress", None) or progress
+            self._local.progress = None
+            self._report(Progress(current.action, current.attempt, current.max_attempts, start, done=True))
         elapsed = (time.monotonic() - start) * 1000
         meta = resp.get("ResponseMetadata", {}) if isinstance(resp, dict) else {}
         date = meta.get("HTTPHeaders", {}).get("date")

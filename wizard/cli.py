@@ -139,8 +139,61 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _fail(msg: str, code: int = EXIT_ERROR) -> int:
-    print(f"rootwizard: {msg}", file=sys.stderr)
+    """One line on stderr; control characters in it (a path, an AWS message) made visible."""
+    from wizard.text import visible
+
+    print(f"rootwizard: {visible(msg)}", file=sys.stderr)
     return code
+
+
+class WaitReporter:
+    """Says on stderr that an AWS call is waiting, so a silent endpoint is never a silent
+    terminal: once a call has waited QUIET_S, then every EVERY_S, and at once when a new
+    attempt starts ("rootwizard: Waiting for AWS (sts:GetCallerIdentity): attempt 2 of 3, 13 s …")."""
+
+    QUIET_S = 3.0
+    EVERY_S = 5.0
+    TICK_S = 0.25
+
+    def __init__(self, aws, stream=None) -> None:  # noqa: ANN001 - wizard.aws.AwsAccess
+        import threading
+
+        self.aws = aws
+        self.stream = stream if stream is not None else sys.stderr
+        self._said: dict[tuple[str, float], float] = {}
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._unobserve = aws.observe(self._on_progress)
+
+    def _on_progress(self, progress) -> None:  # noqa: ANN001 - wizard.aws.Progress
+        if progress.done:
+            self._said.pop((progress.action, progress.started), None)
+            return
+        if progress.attempt > 1:
+            self._say(progress)
+        if self._thread is None:
+            import threading
+
+            self._thread = threading.Thread(target=self._tick, name="rootwizard-wait", daemon=True)
+            self._thread.start()
+
+    def _tick(self) -> None:
+        while not self._stop.wait(self.TICK_S):
+            for progress in self.aws.in_flight():
+                elapsed = progress.elapsed()
+                said = self._said.get((progress.action, progress.started))
+                if elapsed >= self.QUIET_S and (said is None or elapsed - said >= self.EVERY_S):
+                    self._say(progress)
+
+    def _say(self, progress) -> None:  # noqa: ANN001
+        from wizard.text import visible
+
+        self._said[(progress.action, progress.started)] = progress.elapsed()
+        print(f"rootwizard: {visible(progress.text())} …", file=self.stream, flush=True)
+
+    def close(self) -> None:
+        self._stop.set()
+        self._unobserve()
 
 
 class Runtime:
@@ -149,6 +202,7 @@ class Runtime:
     def __init__(self, args: argparse.Namespace) -> None:
         self.args = args
         self.sandbox: Sandbox | None = None
+        self.reporter: WaitReporter | None = None
         if getattr(args, "log_file", None):
             from wizard.redact import setup_log_file
 
@@ -169,6 +223,7 @@ class Runtime:
                                   endpoint_url=os.environ.get("AWS_ENDPOINT_URL") or None)
 
     def aws(self):  # noqa: ANN201
+        """The AWS access of a subcommand; waits are reported on stderr (WaitReporter)."""
         from wizard.aws import AwsAccess
 
         a = self.args
@@ -177,10 +232,16 @@ class Runtime:
 
             self.sandbox = start_sandbox(state_dir=self.state_dir, reset=a.reset)
             print(f"rootwizard: SANDBOX: {self.sandbox.notice}", file=sys.stderr)
-            return AwsAccess(self.sandbox.connection_settings())
-        return AwsAccess(self.settings())
+            aws = AwsAccess(self.sandbox.connection_settings())
+        else:
+            aws = AwsAccess(self.settings())
+        self.reporter = WaitReporter(aws)
+        return aws
 
     def close(self) -> None:
+        if self.reporter is not None:
+            self.reporter.close()
+            self.reporter = None
         if self.sandbox is not None:
             self.sandbox.stop()
             self.sandbox = None
@@ -213,6 +274,7 @@ def cmd_tui(rt: Runtime) -> int:
 
 def cmd_sessions(rt: Runtime) -> int:
     from wizard.session import list_sessions
+    from wizard.text import visible
 
     infos = list_sessions(rt.state_dir)
     if not infos:
@@ -222,7 +284,7 @@ def cmd_sessions(rt: Runtime) -> int:
     for i in infos:
         note = i.problem or ("sandbox" if i.sandbox else "")
         prog = f"{i.done}/{i.total}" if not i.problem else "-"
-        print(f"{i.account_id:<14}{i.started_at or '-':<27}{prog:<10}{i.updated_at or '-':<27}{note}")
+        print(visible(f"{i.account_id:<14}{i.started_at or '-':<27}{prog:<10}{i.updated_at or '-':<27}{note}"))
     return EXIT_OK
 
 
@@ -269,6 +331,10 @@ def main(argv: list[str] | None = None) -> int:
         return _fail("interrupted", 130)
     except OSError as exc:
         return _fail(f"{exc.strerror or exc}: {exc.filename or ''}".strip(": "))
+    except Exception as exc:  # noqa: BLE001 - the last resort: one line here, details in the log
+        from wizard.redact import log_unexpected
+
+        return _fail(log_unexpected(exc))
     finally:
         if rt is not None:
             rt.close()

@@ -128,6 +128,7 @@ class WizardContext:
     def open_read_only(self) -> Checklist | None:
         assert self.store is not None
         self.store.read_only = True
+        self.aws.read_only = True  # no call that changes the account leaves this wizard
         self.checklist = self.store.load() if self.store.exists() else self.new_checklist(save=False)
         return self.checklist
 

@@ -88,7 +88,19 @@ class ThrottledError(AwsError):
 
 
 class EndpointError(AwsError):
-    """Endpoint unreachable or timed out."""
+    """Endpoint unreachable or timed out, or the connection broke mid-answer."""
+
+
+class ReadOnlyError(AwsError):
+    """A call that would change the account, refused because this wizard is read-only."""
+
+    retryable = False
+
+
+class CancelledError(AwsError):
+    """The operator cancelled a call that was waiting for AWS."""
+
+    retryable = True
 
 
 class NotFoundError(AwsError):

@@ -20,13 +20,13 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from wizard.aws import AwsAccess
-from wizard.errors import InputError, NotFoundError, WizardError
+from wizard.errors import AccessDeniedError, InputError, NotFoundError, WizardError
 from wizard.keystore import SaveResult, SeedBackup
 from wizard.totp import (
     AcceptedPair,
@@ -77,24 +77,64 @@ def validate_device_name(text: str, default: str = "") -> str:
 
 @dataclass(frozen=True)
 class Candidate:
+    """An IAM user to enrol. ``console``/``has_mfa`` are None when the read that would
+    tell was denied (``unknown`` names the IAM actions)."""
+
     name: str
-    console: bool
-    has_mfa: bool
+    console: bool | None
+    has_mfa: bool | None
+    unknown: tuple[str, ...] = ()
 
     @property
     def label(self) -> str:
-        access = "console password" if self.console else "no console password"
-        return f"{self.name}  ({access}, {'has MFA' if self.has_mfa else 'NO MFA'})"
+        access = {True: "console password", False: "no console password", None: "console password unknown"}
+        mfa = {True: "has MFA", False: "NO MFA", None: "MFA unknown"}
+        return f"{self.name}  ({access[self.console]}, {mfa[self.has_mfa]})"
+
+
+# Per-user reads a denial only degrades: the user is still listed, this fact is unknown.
+_OPTIONAL_READS = {"iam:GetLoginProfile": "which users sign in with a password",
+                   "iam:ListMFADevices": "which users already have MFA"}
 
 
 def candidate_users(aws: AwsAccess) -> list[Candidate]:
     """IAM users, console users without MFA first, then others without MFA, then users
     that already have MFA (AWS allows up to eight devices per user). Read live
     (iam:ListUsers, then iam:GetLoginProfile and iam:ListMFADevices per user), never from
-    a credential report: AWS may hand out one up to four hours old."""
+    a credential report: AWS may hand out one up to four hours old. A denied per-user read
+    leaves that fact unknown (asked once, not for every user); only a denied iam:ListUsers
+    fails."""
     names = [u["UserName"] for u in aws.list_users()]
-    users = [Candidate(n, aws.has_login_profile(n), bool(aws.list_mfa_devices(n))) for n in names]
-    return sorted(users, key=lambda c: (c.has_mfa, not c.console, c.name.lower()))
+    denied: set[str] = set()
+
+    def read(action: str, fn: Callable[[str], Any], name: str) -> Any:
+        if action in denied:
+            return None
+        try:
+            return fn(name)
+        except AccessDeniedError:
+            denied.add(action)
+            return None
+
+    users = []
+    for n in names:
+        console = read("iam:GetLoginProfile", aws.has_login_profile, n)
+        devices = read("iam:ListMFADevices", aws.list_mfa_devices, n)
+        unknown = tuple(a for a, v in (("iam:GetLoginProfile", console), ("iam:ListMFADevices", devices))
+                        if v is None)
+        users.append(Candidate(n, console, None if devices is None else bool(devices), unknown))
+    rank = {True: 0, None: 1, False: 2}
+    return sorted(users, key=lambda c: (2 - rank[c.has_mfa], rank[c.console], c.name.lower()))
+
+
+def missing_facts(users: list[Candidate]) -> str:
+    """What the list cannot show and which permission would show it ("" when complete)."""
+    actions = sorted({a for c in users for a in c.unknown})
+    if not actions:
+        return ""
+    what = " and ".join(_OPTIONAL_READS.get(a, a) for a in actions)
+    return (f"This caller may not call {', '.join(actions)}, so the list cannot show {what}. "
+            f"Grant {' and '.join(actions)} to see it. You can still enrol any user.")
 
 
 # --- The first administrator ---------------------------------------------------------------

@@ -20,6 +20,8 @@ from wizard.mfa import (
     validate_device_name,
     validate_user_name,
 )
+from wizard.terminal import CLEARED_NOTE, private_screen
+from wizard.text import visible
 from wizard.totp import SUBMIT_ADVICE, CodeRejected
 
 # The code check pauses after MAX_FAILED_PAIRS wrong pairs; the CLI stops there, and after
@@ -45,8 +47,40 @@ def _print_qr(enrollment: Enrollment) -> None:
         print(line)
 
 
+class _Stop(Exception):
+    """Ends the enrolment: ``why`` is said, and the device deleted, once the screen is back."""
+
+    def __init__(self, why: str, code: int) -> None:
+        super().__init__(why)
+        self.why, self.code = why, code
+
+
+def _pair_codes(aws: AwsAccess, enrollment: Enrollment) -> dict[str, Any]:
+    """On the private screen: the QR code, the secret on request, two codes (retried)."""
+    print(f"Virtual MFA device {visible(enrollment.serial)}. Add it to the authenticator app: scan this QR "
+          f"code (label {enrollment.device_name}@{enrollment.label_account}).")
+    _print_qr(enrollment)
+    if _ask_yes("Show the secret as text? [y/N] ", input):
+        print(f"Secret key: {enrollment.secret_text()}")
+    print(SUBMIT_ADVICE)
+    prompts = 0
+    while True:
+        prompts += 1
+        print(f"Seconds left in this 30-second step: {enrollment.check.seconds_left()}")
+        code1, code2 = input("Code 1: "), input("Code 2: ")
+        try:
+            return complete(aws, enrollment, code1, code2)
+        except CodeRejected as exc:
+            print(f"Rejected: {rejection_text(exc)}")
+            if exc.retry_after is not None or prompts >= MAX_PROMPTS:
+                raise _Stop("too many rejected codes (remove the entry from the app and run this again)",
+                            1) from None
+
+
 def cli_enroll(rt: Any) -> int:
-    """``rootwizard mfa enroll --user NAME [--device-name NAME]`` on a plain terminal."""
+    """``rootwizard mfa enroll --user NAME [--device-name NAME]`` on a plain terminal. The
+    QR code and the secret are drawn on a private screen, cleared from the screen and the
+    scrollback before anything else is said (wizard.terminal.private_screen)."""
     if not sys.stdin.isatty():
         print("rootwizard: mfa enroll needs an interactive terminal (codes are typed from the "
               "authenticator app); nothing was created.", file=sys.stderr)
@@ -55,37 +89,27 @@ def cli_enroll(rt: Any) -> int:
         user = validate_user_name(rt.args.user)
         device = validate_device_name(rt.args.device_name or "", user)
     except InputError as exc:
-        print(f"rootwizard: {exc}", file=sys.stderr)
+        print(f"rootwizard: {visible(exc)}", file=sys.stderr)
         return 2
     aws = rt.aws()
     enrollment: Enrollment | None = None
+    drawn = False
     try:
         enrollment = _cli_start(aws, user, device)
         if enrollment is None:
             return 1
-        print(f"Virtual MFA device created: {enrollment.serial}")
-        print("Add it to the authenticator app: scan this QR code (label "
-              f"{enrollment.device_name}@{enrollment.label_account}).")
-        _print_qr(enrollment)
-        if _ask_yes("Show the secret as text? [y/N] ", input):
-            print(f"Secret key: {enrollment.secret_text()}")
-        print(SUBMIT_ADVICE)
-        prompts = 0
-        while True:
-            prompts += 1
-            print(f"Seconds left in this 30-second step: {enrollment.check.seconds_left()}")
-            code1, code2 = input("Code 1: "), input("Code 2: ")
-            try:
-                evidence = complete(aws, enrollment, code1, code2)
-                break
-            except CodeRejected as exc:
-                print(f"Rejected: {rejection_text(exc)}")
-                if exc.retry_after is not None or prompts >= MAX_PROMPTS:
-                    return _cli_abort(aws, enrollment, "too many rejected codes (remove the entry "
-                                      "from the app and run this again)", 1)
-        print(f"MFA enabled for {evidence['user']}: {evidence['serial']} "
+        print(f"Virtual MFA device created: {visible(enrollment.serial)}")
+        try:
+            with private_screen() as drawn:
+                evidence = _pair_codes(aws, enrollment)
+        finally:
+            if drawn:
+                print(CLEARED_NOTE)
+        print(f"MFA enabled for {visible(evidence['user'])}: {visible(evidence['serial'])} "
               f"(seen with {evidence['verified_by']}).")
         return 0
+    except _Stop as stop:
+        return _cli_abort(aws, enrollment, stop.why, stop.code)
     except (KeyboardInterrupt, EOFError) as exc:
         print()
         return _cli_abort(aws, enrollment, "cancelled", 130 if isinstance(exc, KeyboardInterrupt) else 1)
@@ -93,7 +117,7 @@ def cli_enroll(rt: Any) -> int:
         if enrollment is not None and not (enrollment.enabled or enrollment.deleted):
             return _cli_abort(aws, enrollment, str(exc), 1)
         gone = f" The unassigned device {enrollment.serial} was deleted." if enrollment and enrollment.deleted else ""
-        print(f"rootwizard: {exc}{gone}", file=sys.stderr)
+        print(f"rootwizard: {visible(exc)}{visible(gone)}", file=sys.stderr)
         return 1
 
 
@@ -113,12 +137,13 @@ def _cli_start(aws: AwsAccess, user: str, device: str) -> Enrollment | None:
 
 def _cli_abort(aws: AwsAccess, enrollment: Enrollment | None, why: str, code: int) -> int:
     if enrollment is None:
-        print(f"rootwizard: {why}; nothing was created.", file=sys.stderr)
+        print(f"rootwizard: {visible(why)}; nothing was created.", file=sys.stderr)
         return code
     try:
         cancel(aws, enrollment)
     except AwsError as exc:
-        print(f"rootwizard: {why}; {exc}", file=sys.stderr)
+        print(f"rootwizard: {visible(why)}; {visible(exc)}", file=sys.stderr)
         return code
-    print(f"rootwizard: {why}; the unassigned device {enrollment.serial} was deleted.", file=sys.stderr)
+    print(f"rootwizard: {visible(why)}; the unassigned device {visible(enrollment.serial)} was deleted.",
+          file=sys.stderr)
     return code

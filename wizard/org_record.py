@@ -25,8 +25,6 @@ from wizard.record import (
     HASH_ALGORITHM,
     machine_block,
     make_record,
-    md,
-    one_line,
     to_json_text,
 )
 from wizard.record_verify import (
@@ -40,6 +38,7 @@ from wizard.record_verify import (
     VerdictReport,
     tally,
 )
+from wizard.text import md, visible
 
 KIND = "organization"
 CLAIMED = ("no_root_credentials", "credentials_present")  # verdicts that say what root holds
@@ -244,7 +243,7 @@ class AccountResult:
                 "verdict": self.verdict, "note": self.note, "checks": [c.to_json() for c in self.checks]}
 
     def text(self) -> str:
-        return one_line(f"{self.account_id} {self.name}: {LABELS[self.verdict]} (recorded: "
+        return visible(f"{self.account_id} {self.name}: {LABELS[self.verdict]} (recorded: "
                         f"{self.recorded.replace('_', ' ')})" + (f", {self.note}" if self.note else ""))
 
 
@@ -262,7 +261,7 @@ def compare_account(section: Mapping[str, Any], now: Mapping[str, Any] | None) -
                              note="no longer an account of the organization")
     if now.get("verdict") not in CLAIMED:
         why = now.get("note") if now.get("verdict") == "skipped" else now.get("error")
-        return AccountResult(account_id, name, recorded, CANNOT_VERIFY, note=one_line(f"cannot read it now: {why}"))
+        return AccountResult(account_id, name, recorded, CANNOT_VERIFY, note=visible(f"cannot read it now: {why}"))
     checks = tuple(Check(what, STILL_TRUE if get(claimed) == get(now) else CHANGED, get(claimed), get(now), src)
                    for what, get, src in COMPARED)
     verdict = CHANGED if any(c.verdict == CHANGED for c in checks) else STILL_TRUE
@@ -297,7 +296,7 @@ class OrgVerifyResult(VerdictReport):
     def text_lines(self) -> list[str]:
         lines = self.integrity.text_lines(self.record, f"organization {self.organization_id}", self.exported_at)
         if self.read_at:
-            lines.append(one_line(f"Accounts re-audited from {self.read_at} as {self.caller_arn}"))
+            lines.append(visible(f"Accounts re-audited from {self.read_at} as {self.caller_arn}"))
         lines.append("")
         for a in self.accounts:
             lines.append(a.text())

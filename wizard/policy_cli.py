@@ -31,6 +31,7 @@ from wizard.policy import (
     read_policy,
     weakened_fields,
 )
+from wizard.text import visible
 
 EXIT_OK, EXIT_REFUSED = 0, 1
 PROMPT = "Apply this policy? [y/N] "
@@ -130,7 +131,7 @@ def _apply(args: Any, aws: Any, current: Policy | None, proposed: Policy,
         apply_policy(aws, proposed, current, confirmed, confirmed_below_cis=failing)
     except ReadBackMismatch as exc:
         result.update(applied=True, read_back_matches=False)
-        print(f"rootwizard: {exc}", file=err)
+        print(f"rootwizard: {visible(exc)}", file=err)
         return EXIT_REFUSED
     result.update(applied=True, read_back_matches=True)
     below = f" It is {BELOW_CIS_LABEL}: it fails {'; '.join(failing)}." if failing else ""

@@ -19,6 +19,7 @@ The Markdown export ends with the JSON record in a fenced block, so ``verify`` r
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import re
@@ -29,6 +30,8 @@ from typing import Any
 from wizard import __version__
 from wizard.checklist import STEPS_BY_ID, Checklist, iso, status_label, utcnow
 from wizard.errors import InputError, WizardError
+from wizard.files import FileError, atomic_write, read_regular, remove_stale_temps, temp_prefix
+from wizard.text import md, md_code
 
 RECORD_VERSION = 2
 READABLE_VERSIONS = (1, 2)
@@ -222,41 +225,22 @@ def parse_record(raw: bytes) -> dict[str, Any]:
     return doc
 
 
-def read_record(path: Path) -> dict[str, Any]:
-    from wizard.session import read_regular
+RECORD_MAX_BYTES = 256 * 1024 * 1024
 
+
+def read_record(path: Path) -> dict[str, Any]:
+    """A record file the operator named: a regular file only (wizard.files), never a FIFO or
+    a device that would block or stream forever."""
     try:
-        raw = read_regular(path)
-    except FileNotFoundError:
-        raise RecordError(f"{path}: no such file.") from None
-    except IsADirectoryError:
-        raise RecordError(f"{path} is a folder, not a record.") from None
-    except PermissionError:
-        raise RecordError(f"{path}: permission denied.") from None
-    except OSError as exc:
-        raise RecordError(f"{path} cannot be read: {exc.strerror or exc}.") from None
+        raw = read_regular(path, limit=RECORD_MAX_BYTES)
+    except FileError as exc:
+        messages = {errno.ENOENT: f"{path}: no such file.", errno.EISDIR: f"{path} is a folder, not a record.",
+                    errno.EACCES: f"{path}: permission denied."}
+        raise RecordError(messages.get(exc.errno or 0, f"{path} cannot be read: {exc.strerror}.")) from None
     return parse_record(raw)
 
 
 # -- Markdown ----------------------------------------------------------------------------------
-
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|~&#!])")
-
-
-def one_line(value: Any) -> str:
-    """Any text from AWS, a file or a person as plain text on one line: line breaks and
-    tabs become a space, other control characters U+FFFD (never raw to a terminal)."""
-    text = "" if value is None else str(value)
-    text = text.replace("\r\n", " ").replace("\n", " ").replace("\r", " ").replace("\t", " ")
-    return _CONTROL.sub("\ufffd", text)
-
-
-def md(value: Any) -> str:
-    """``one_line(value)`` as inert Markdown: every character that Markdown or HTML could
-    read as markup is backslash-escaped (CommonMark escapes)."""
-    return _MD_SPECIAL.sub(r"\\\1", one_line(value))
-
 
 def _value_text(v: Any) -> str:
     return v if isinstance(v, str) else json.dumps(v, ensure_ascii=False, sort_keys=True)
@@ -380,7 +364,7 @@ def to_markdown(record: Mapping[str, Any]) -> str:
         lines += _findings_lines("Later report", b.get("findings_after"))
     lines += ["## Integrity", "",
               f"{HASH_ALGORITHM} of the body, canonicalised by {CANONICALIZATION}: "
-              f"`{md(record['body_sha256'])}`",
+              + md_code(record['body_sha256']),
               "",
               "The hash shows that the body is unchanged only when compared with a copy of the hash "
               "kept elsewhere (anyone who edits the body can compute a new one); it does not show who "
@@ -412,18 +396,14 @@ def render(record: Mapping[str, Any], fmt: str) -> str:
 
 
 def write_export(text: str, path: Path, *, force: bool = False) -> None:
-    """Write an export; an existing file is only replaced with ``force``."""
-    from wizard.session import atomic_write
-
+    """Write an export; an existing file is only replaced with ``force``, and only when
+    it is a regular file. Temporary files a killed export left next to it are removed."""
     try:
+        remove_stale_temps(path.parent, f"{temp_prefix(path.name)}*.tmp")
         atomic_write(path, text.encode("utf-8"), overwrite=force)
-    except FileExistsError:
-        raise WizardError(f"{path} already exists.", hint="Use --force to overwrite it.") from None
-    except (FileNotFoundError, NotADirectoryError):
-        raise WizardError(f"Cannot write {path}: its folder does not exist.") from None
-    except PermissionError:
-        raise WizardError(f"Cannot write {path}: permission denied.") from None
-    except OSError as exc:
-        raise WizardError(f"Cannot write {path}: {exc.strerror or exc}.") from None
+    except FileError as exc:
+        if exc.errno == errno.EEXIST:
+            raise WizardError(f"{path} already exists.", hint="Use --force to overwrite it.") from None
+        raise
     except ValueError:  # e.g. an embedded NUL in the path
         raise WizardError("That is not a usable file name.") from None

@@ -10,12 +10,13 @@ from typing import Any
 
 from wizard.checklist import utcnow
 from wizard.errors import InputError, WizardError
+from wizard.text import visible
 
 EXIT_OK, EXIT_ERROR = 0, 2
 
 
 def _err(text: str) -> None:
-    print(f"rootwizard: {text}", file=sys.stderr)
+    print(f"rootwizard: {visible(text)}", file=sys.stderr)
 
 
 def _account(rt: Any) -> str:
@@ -69,7 +70,7 @@ def cli_export(rt: Any) -> int:
     finally:
         store.unlock()
     if a.output:
-        print(f"Written: {a.output}", file=sys.stderr)
+        print(f"Written: {visible(a.output)}", file=sys.stderr)
         if result.signature:
             print(f"Signature: {result.signature}", file=sys.stderr)
     else:
@@ -119,4 +120,4 @@ def _print_result(result: Any, as_json: bool, report: Path | None) -> None:
         print("\n".join(result.text_lines()))
     if report is not None:
         write_export(result.to_markdown(), report)
-        print(f"Drift report written: {report}", file=sys.stderr)
+        print(f"Drift report written: {visible(report)}", file=sys.stderr)

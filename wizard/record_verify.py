@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from wizard.after_state import AfterState
-from wizard.record import body_hash, canonical, md, one_line, verify_record
+from wizard.record import body_hash, canonical, verify_record
 from wizard.signing import SIG_SUFFIX, SignatureCheck
+from wizard.text import md, md_code, visible
 
 STILL_TRUE, CHANGED, CANNOT_VERIFY, NO_CLAIM = "still_true", "changed", "cannot_verify", "no_claim"
 LABELS = {STILL_TRUE: "still true", CHANGED: "CHANGED", CANNOT_VERIFY: "cannot verify", NO_CLAIM: "no claim"}
@@ -53,7 +54,7 @@ class Check:
         else:
             body = self.what
         extra = [x for x in (self.detail, f"from {self.source}" if self.source else "") if x]
-        return one_line(body + (f" ({'; '.join(extra)})" if extra else ""))
+        return visible(body + (f" ({'; '.join(extra)})" if extra else ""))
 
 
 @dataclass(frozen=True)
@@ -96,17 +97,17 @@ class Integrity:
     def text_lines(self, record: str, subject: str, exported_at: str | None) -> list[str]:
         """The head of a verify report (a failed check first, plainly)."""
         first = [] if self.ok else [f"FAILED: {self.failure}"]
-        return first + [one_line(f"Record: {record} (record version {self.record_version}, {subject}, "
+        return first + [visible(f"Record: {record} (record version {self.record_version}, {subject}, "
                                  f"exported {exported_at or 'unknown'})"),
                         "Body hash: " + ("OK" if self.hash_ok else "MISMATCH: the body was changed after export")
                         + f" ({self.body_sha256 or 'no hash'})",
-                        one_line(f"Signature: {self.signature_note}")]
+                        visible(f"Signature: {self.signature_note}")]
 
     def markdown_lines(self, record: str, exported_at: str | None) -> list[str]:
         return [f"- Record: {md(record)} (record version {self.record_version}, exported "
                 f"{md(exported_at or 'unknown')})",
                 f"- Body hash: {'OK' if self.hash_ok else '**MISMATCH**: the body was changed after export'} "
-                f"(`{md(self.body_sha256)}`)",
+                f"({md_code(self.body_sha256)})",
                 f"- Signature: {md(self.signature_note)}"]
 
     def to_json(self) -> dict[str, Any]:
@@ -177,10 +178,10 @@ class VerifyResult(VerdictReport):
     def text_lines(self) -> list[str]:
         lines = self.integrity.text_lines(self.record, f"account {self.account_id}", self.exported_at)
         if self.read_at:
-            lines.append(one_line(f"AWS read at {self.read_at} as {self.caller_arn}"))
+            lines.append(visible(f"AWS read at {self.read_at} as {self.caller_arn}"))
         lines.append("")
         for s in self.steps:
-            lines.append(one_line(f"{s.title}: {LABELS[s.verdict]} (recorded: {s.recorded})"
+            lines.append(visible(f"{s.title}: {LABELS[s.verdict]} (recorded: {s.recorded})"
                                   + (f", {s.note}" if s.note else "")))
             lines += [f"    {c.text()}" for c in s.checks]
         if self.findings:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import binascii
 import logging
-import os
 import re
 import threading
 from typing import Any
@@ -76,23 +75,40 @@ def safe_params(params: dict[str, Any]) -> dict[str, Any]:
 
 
 class RedactingFilter(logging.Filter):
+    """Secrets out, control characters visible: a message is one line (an AWS message or
+    a path cannot forge log lines or send escape sequences to whoever reads the log)."""
+
     def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = redact(record.getMessage())
+        from wizard.text import plain, visible
+
+        record.msg = visible(redact(record.getMessage()))
         record.args = None
         if record.exc_info:
             import traceback
 
-            record.exc_text = redact("".join(traceback.format_exception(*record.exc_info)))
+            record.exc_text = plain(redact("".join(traceback.format_exception(*record.exc_info))))
             record.exc_info = None
         return True
 
 
 def setup_log_file(path: str) -> None:
-    """Send the app's debug log to ``path`` (created 0600, appended), through the filter."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW, 0o600)
-    handler = logging.StreamHandler(os.fdopen(fd, "a", encoding="utf-8"))
+    """Send the app's debug log to ``path`` (created 0600, appended, a regular file only;
+    see wizard.files.open_log), through the filter."""
+    from wizard.files import open_log
+
+    handler = logging.StreamHandler(open_log(path))
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.addFilter(RedactingFilter())
     root = logging.getLogger("rootwizard")
     root.setLevel(logging.DEBUG)
     root.addHandler(handler)
+
+
+def log_unexpected(exc: BaseException) -> str:
+    """The last resort for an error nobody expected: the traceback goes to the log
+    (--log-file) and nowhere else; returns the one line to show instead."""
+    root = logging.getLogger("rootwizard")
+    root.error("unexpected error", exc_info=(type(exc), exc, exc.__traceback__))
+    logged = any(not isinstance(h, logging.NullHandler) for h in root.handlers)
+    where = "details are in the --log-file" if logged else "run it again with --log-file FILE for details"
+    return f"unexpected error ({type(exc).__name__}); nothing more was done; {where}."

@@ -120,13 +120,13 @@ def read_report_file(path: str | Path, limit: int = MAX_REPORT_BYTES) -> bytes:
     if not raw:
         raise InputError("Enter the path of the credential report CSV.", field="report")
     p = Path(raw).expanduser()
+    from wizard.files import TooLarge, read_regular
+
     try:
-        with open(p, "rb") as f:
-            data = f.read(limit + 1)
-        if len(data) > limit:
-            raise InputError(f"{p} is larger than {limit // (1024 * 1024)} MB: not a credential report "
-                             "(AWS's largest, 5,000 users, is about 1.2 MB).", field="report")
-        return data
+        return read_regular(p, limit=limit)
+    except TooLarge:
+        raise InputError(f"{p} is larger than {limit // (1024 * 1024)} MB: not a credential report "
+                         "(AWS's largest, 5,000 users, is about 1.2 MB).", field="report") from None
     except OSError as exc:
         raise InputError(f"Cannot read {p}: {exc.strerror or type(exc).__name__}.", field="report") from None
     except ValueError:  # an embedded NUL

@@ -1,30 +1,48 @@
-"""The one module that owns the session files.
+"""The session files: where they are, what they hold, and how they are read.
 
 Layout: ``STATE_DIR/<account_id>/session.json`` (the checklist), ``.../lock`` (held by
 the running wizard), credential report copies, and ``session.json.corrupt-*`` files
 moved aside when a session cannot be read (kept, never deleted). Folders are 0700,
-files 0600, every write is atomic (temp file in the same folder, fsync, os.replace,
-fsync of the folder), and nothing is followed through a symlink.
+files 0600; wizard.files does every read and write (atomic, regular files only,
+nothing followed through a symlink).
+
+A session file is untrusted input: whatever it holds (numbers of 5,000 digits, deep
+nesting, NaN, entries of the wrong type, an unknown status) is a SessionError that
+says where, never a crash; evidence and findings are plain JSON of bounded depth.
 """
 
 from __future__ import annotations
 
 import errno
 import json
+import math
 import os
 import re
-import stat
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from wizard.checklist import Checklist, iso, utcnow
+from wizard.checklist import Checklist, Status, iso, utcnow
 from wizard.errors import SessionError
+from wizard.files import (
+    FileError,
+    atomic_write,
+    ensure_private_dir,
+    fsync_dir,
+    open_regular,
+    read_regular,
+    remove_stale_temps,
+    temp_prefix,
+)
 
 SCHEMA_VERSION = 1
 SESSION_FILE = "session.json"
 LOCK_FILE = "lock"
+REPORT_PREFIX = "credential-report-"
+# Far above any real session (findings of 5,000 users are a few MB): a bigger file is not ours.
+MAX_SESSION_BYTES = 64 * 1024 * 1024
+# Evidence and findings are flat records of a few levels; deeper nesting is not ours either.
+MAX_DEPTH = 16
 _ACCOUNT_RE = re.compile(r"^\d{12}$")
 
 
@@ -40,85 +58,18 @@ def default_state_dir(explicit: str | os.PathLike[str] | None = None) -> Path:
     return Path(platformdirs.user_state_dir("rootwizard", appauthor=False))
 
 
-def _ensure_private_dir(path: Path) -> None:
-    if path.is_symlink():
-        raise SessionError(f"{path} is a symbolic link; rootwizard will not follow it.",
-                           hint="Remove the link or choose another --state-dir.")
-    path.mkdir(mode=0o700, parents=True, exist_ok=True)
-    st = path.stat()
-    if st.st_uid != os.getuid():
-        raise SessionError(f"{path} belongs to another user.", hint="Choose another --state-dir.")
-    if stat.S_IMODE(st.st_mode) != 0o700:
-        os.chmod(path, 0o700)
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def atomic_write(target: Path, data: bytes, *, overwrite: bool = True) -> None:
-    """Write ``data`` to ``target`` atomically with mode 0600. A symlink at ``target`` is
-    never followed or replaced; with ``overwrite=False`` an existing file is an error."""
-    if target.is_symlink():
-        raise SessionError(f"{target} is a symbolic link; rootwizard will not write through it.")
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o600)
-        if overwrite:
-            os.replace(tmp, target)
-        else:
-            os.link(tmp, target)  # fails with EEXIST rather than replacing
-            os.unlink(tmp)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    _fsync_dir(target.parent)
-
-
 def _move_aside(path: Path, label: str) -> Path:
     """Rename ``path`` to ``<name>.<label>-<UTC stamp>[-n]`` in its folder (kept, never
     deleted) and return the new path."""
     stamp = utcnow().strftime("%Y%m%dT%H%M%SZ")
     dest = path.with_name(f"{path.name}.{label}-{stamp}")
     n = 1
-    while dest.exists():
+    while dest.exists() or dest.is_symlink():
         n += 1
         dest = path.with_name(f"{path.name}.{label}-{stamp}-{n}")
     os.rename(path, dest)
-    _fsync_dir(path.parent)
+    fsync_dir(path.parent)
     return dest
-
-
-def read_private(path: Path) -> bytes:
-    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
-    with os.fdopen(fd, "rb") as f:
-        return f.read()
-
-
-def read_regular(path: Path, limit: int = 256 * 1024 * 1024) -> bytes:
-    """Read a file the operator named (a record to verify): a regular file only, never a
-    FIFO or device that would block or stream forever; IsADirectoryError for a folder."""
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-    with os.fdopen(fd, "rb") as f:
-        st = os.fstat(f.fileno())
-        if stat.S_ISDIR(st.st_mode):
-            raise IsADirectoryError(errno.EISDIR, "Is a directory", str(path))
-        if not stat.S_ISREG(st.st_mode):
-            raise OSError(errno.EINVAL, "not a regular file", str(path))
-        if st.st_size > limit:
-            raise OSError(errno.EFBIG, f"larger than {limit // (1024 * 1024)} MB", str(path))
-        return f.read(limit + 1)
 
 
 @dataclass
@@ -144,7 +95,7 @@ class SessionLock:
     def acquire(self) -> bool:
         import fcntl
 
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+        fd = open_regular(self.path, os.O_RDWR | os.O_CREAT, 0o600, verb="lock")
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as exc:
@@ -163,14 +114,14 @@ class SessionLock:
             self._fd = None
 
 
-def _take(lock: SessionLock, path: Path) -> bool:
+def _take(lock: SessionLock, folder: Path, *names: str) -> bool:
     """Acquire ``lock`` (False when another process holds it), then remove the temp files
-    of ``path``: holding the lock, any of ours is what a killed write left behind."""
+    of ``names`` in ``folder`` (glob patterns allowed) that no writer holds: what a killed
+    write left behind."""
     if not lock.acquire():
         return False
-    for stale in path.parent.glob(f".{path.name}.*.tmp"):
-        if stale.is_file() and not stale.is_symlink():
-            stale.unlink()
+    for name in names:
+        remove_stale_temps(folder, f"{temp_prefix(name)}*.tmp")
     return True
 
 
@@ -188,13 +139,20 @@ class SessionStore:
         self._lock = SessionLock(self.folder)
 
     def prepare(self) -> None:
-        _ensure_private_dir(self.state_dir)
-        _ensure_private_dir(self.folder)
+        """The state folder and the account's folder exist, are ours and are 0700."""
+        try:
+            ensure_private_dir(self.state_dir)
+            ensure_private_dir(self.folder)
+        except FileError as exc:
+            raise SessionError(f"Cannot use the session folder: {exc.message}",
+                               hint="Choose another folder with --state-dir or ROOTWIZARD_STATE_DIR, "
+                                    "then retry.") from None
 
     def lock(self) -> bool:
         """Take the account's lock; False when another running wizard holds it."""
         self.prepare()
-        return _take(self._lock, self.path)
+        # What a killed write left behind: temporary session files and report copies.
+        return _take(self._lock, self.folder, SESSION_FILE, f"{REPORT_PREFIX}*")
 
     def unlock(self) -> None:
         self._lock.release()
@@ -204,7 +162,7 @@ class SessionStore:
 
     def load(self) -> Checklist:
         """Read the saved session. Raises SessionError saying what is wrong."""
-        return parse_session(read_private(self.path), expected_account=self.account_id)
+        return parse_session(read_session_file(self.path), expected_account=self.account_id)
 
     def save(self, checklist: Checklist) -> None:
         if self.read_only:
@@ -214,7 +172,9 @@ class SessionStore:
         self.prepare()
         body = {"schema_version": SCHEMA_VERSION, "session": checklist.to_json()}
         # Compact: json's C encoder only runs without indent (findings of 5,000 users are big).
-        atomic_write(self.path, json.dumps(body, separators=(",", ":")).encode("utf-8") + b"\n")
+        # allow_nan=False: never write what parse_session would refuse.
+        data = json.dumps(body, separators=(",", ":"), allow_nan=False).encode("utf-8") + b"\n"
+        atomic_write(self.path, data)
 
     def move_aside(self, label: str = "corrupt") -> Path:
         """Move the session file aside (kept, never deleted) and return where it went:
@@ -231,7 +191,7 @@ class SessionStore:
         self.prepare()
         stamp = (generated or iso(utcnow()) or "").replace(":", "").replace("-", "").replace("+0000", "Z")
         digest = hashlib.sha256(content).hexdigest()[:12]
-        name = f"credential-report-{re.sub(r'[^0-9A-Za-z]', '', stamp)}-{digest}.csv"
+        name = f"{REPORT_PREFIX}{re.sub(r'[^0-9A-Za-z]', '', stamp)}-{digest}.csv"
         target = self.folder / name
         atomic_write(target, content)
         return target
@@ -253,7 +213,7 @@ class SandboxStore:
     def lock(self) -> bool:
         """Take the sandbox's lock; False when another running rootwizard holds it."""
         self.sessions.prepare()
-        return _take(self._lock, self.path)
+        return _take(self._lock, self.folder, self.FILE)
 
     def unlock(self) -> None:
         self._lock.release()
@@ -264,8 +224,13 @@ class SandboxStore:
         if not (self.path.exists() or self.path.is_symlink()):
             return None
         try:
-            return json.loads(read_private(self.path).decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            return json.loads(read_regular(self.path, limit=MAX_SESSION_BYTES).decode("utf-8"),
+                              parse_constant=_refuse_constant)
+        except FileError as exc:
+            raise SessionError(f"Cannot read the saved sandbox state: {exc.message}") from None
+        except RecursionError:
+            raise SessionError("The saved sandbox state is not valid JSON (nested too deeply).") from None
+        except (UnicodeDecodeError, ValueError) as exc:  # JSONDecodeError, NaN/Infinity
             raise SessionError(f"The saved sandbox state is not valid JSON ({exc}).") from None
 
     def save(self, doc: dict[str, Any]) -> None:
@@ -281,34 +246,128 @@ class SandboxStore:
         if self.sessions.exists():
             moved.append(self.sessions.move_aside(label))
         return moved
+def read_session_file(path: Path) -> bytes:
+    """The bytes of a session file; SessionError when it cannot be read (not a regular
+    file, too large, unreadable), naming the cause."""
+    try:
+        return read_regular(path, limit=MAX_SESSION_BYTES)
+    except FileError as exc:
+        raise SessionError(str(exc)) from None
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
 
 
 def parse_session(raw: bytes, *, expected_account: str | None = None) -> Checklist:
     try:
-        doc = json.loads(raw.decode("utf-8"))
+        doc = json.loads(raw.decode("utf-8"), parse_constant=_refuse_constant)
     except UnicodeDecodeError:
         raise SessionError("The session file is not UTF-8 text (it may be damaged).") from None
     except json.JSONDecodeError as exc:
         truncated = exc.msg.startswith(("Expecting", "Unterminated")) and exc.pos >= len(raw.rstrip()) - 64
         what = "is truncated" if truncated and raw.lstrip().startswith(b"{") else "is not valid JSON"
         raise SessionError(f"The session file {what} (line {exc.lineno}, column {exc.colno}).") from None
+    except RecursionError:
+        raise SessionError("The session file is not a rootwizard session (nested too deeply).") from None
+    except ValueError as exc:  # NaN/Infinity, an integer of more than 4,300 digits
+        raise SessionError(f"The session file is not a rootwizard session ({_short(str(exc), 80)}).") from None
     if not isinstance(doc, dict) or "schema_version" not in doc or not isinstance(doc.get("session"), dict):
         raise SessionError("The session file is not a rootwizard session.")
     version = doc["schema_version"]
-    if not isinstance(version, int) or version < 1:
-        raise SessionError(f"The session file has an invalid schema version ({version!r}).")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise SessionError(f"The session file has an invalid schema version ({_short(version)}).")
     if version > SCHEMA_VERSION:
         raise SessionError(f"The session file was written by a newer rootwizard (schema {version}, "
                            f"this version reads {SCHEMA_VERSION}).", hint="Upgrade rootwizard.")
     data: dict[str, Any] = doc["session"]
     account = data.get("account_id")
     if expected_account and account != expected_account:
-        raise SessionError(f"The session file holds another account's data ({account!r}, "
+        raise SessionError(f"The session file holds another account's data ({_short(account)}, "
                            f"expected {expected_account}).")
+    _check_session(data)
     try:
         return Checklist.from_json(data)
     except (KeyError, TypeError, ValueError) as exc:
-        raise SessionError(f"The session file has an invalid entry ({type(exc).__name__}: {exc}).") from None
+        raise SessionError(f"The session file has an invalid entry ({type(exc).__name__}: "
+                           f"{_short(str(exc), 80)}).") from None
+
+
+# -- what a session may hold ---------------------------------------------------------------------
+
+_STATUSES = tuple(s.value for s in Status)
+_OPTIONAL_TEXT = (str, type(None))
+# Evidence keys the wizard reads back by name (verification, resume), with their types.
+EVIDENCE_TYPES: dict[str, tuple[type, ...]] = {
+    "after": (dict,), "before": (dict, type(None)), "user": (str,), "serial": (str,), "sha256": (str,),
+    "file": _OPTIONAL_TEXT, "generated_time": _OPTIONAL_TEXT, "present": (dict,), "source": (str,),
+}
+
+
+def _short(value: Any, limit: int = 40) -> str:
+    """A value quoted for a message: repr (control characters escaped), cut to ``limit``."""
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def _bad(where: str, what: str) -> SessionError:
+    return SessionError(f"The session file has an invalid entry: {where} {what}.")
+
+
+def _expect(obj: dict[str, Any], key: str, types: tuple[type, ...], where: str, *, required: bool = False) -> None:
+    if key not in obj:
+        if required:
+            raise _bad(f"{where}{key}", "is missing")
+        return
+    value = obj[key]
+    if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
+        names = " or ".join("null" if t is type(None) else {"str": "text", "dict": "an object", "list": "a list",
+                                                              "bool": "true/false"}.get(t.__name__, t.__name__)
+                            for t in types)
+        raise _bad(f"{where}{key}", f"is {_short(value)}, not {names}")
+
+
+def _check_json(value: Any, where: str, depth: int = 0) -> None:
+    """Plain JSON values only (finite numbers), nested at most MAX_DEPTH levels."""
+    if depth > MAX_DEPTH:
+        raise _bad(where, f"is nested more than {MAX_DEPTH} levels deep")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise _bad(where, "is not a finite number")
+    if isinstance(value, list):
+        for i, item in enumerate(value):
+            _check_json(item, f"{where}[{i}]", depth + 1)
+    elif isinstance(value, dict):
+        for k, item in value.items():
+            _check_json(item, f"{where}.{k}", depth + 1)
+
+
+def _check_session(data: dict[str, Any]) -> None:
+    """Every entry has the type the wizard relies on; SessionError names the first that does not."""
+    _expect(data, "account_id", (str,), "", required=True)
+    for key in ("caller_arn", "tool_version"):
+        _expect(data, key, _OPTIONAL_TEXT, "")
+    for key in ("started_at", "updated_at", "finished_at"):
+        _expect(data, key, _OPTIONAL_TEXT, "")
+    _expect(data, "sandbox", (bool,), "")
+    for key in ("findings_before", "findings_after"):
+        _expect(data, key, (dict, type(None)), "")
+        _check_json(data.get(key), key)
+    _expect(data, "steps", (list,), "")
+    for i, step in enumerate(data.get("steps", [])):
+        where = f"steps[{i}]."
+        if not isinstance(step, dict):
+            raise _bad(f"steps[{i}]", f"is {_short(step)}, not an object")
+        _expect(step, "id", (str,), where, required=True)
+        _expect(step, "status", (str,), where)
+        if step.get("status", "pending") not in _STATUSES:
+            raise _bad(f"{where}status", f"is {_short(step['status'])}, not one of {', '.join(_STATUSES)}")
+        for key in ("changed_at", "changed_by", "evidence_source", "note", "reason", "error"):
+            _expect(step, key, _OPTIONAL_TEXT, where)
+        _expect(step, "evidence", (dict, type(None)), where)
+        evidence = step.get("evidence") or {}
+        for key, types in EVIDENCE_TYPES.items():
+            _expect(evidence, key, types, f"{where}evidence.")
+        _check_json(evidence, f"{where}evidence")
 
 
 def list_sessions(state_dir: Path) -> list[SessionInfo]:
@@ -317,10 +376,10 @@ def list_sessions(state_dir: Path) -> list[SessionInfo]:
         return out
     for folder in sorted(state_dir.iterdir()):
         path = folder / SESSION_FILE
-        if not _ACCOUNT_RE.match(folder.name) or folder.is_symlink() or not path.is_file():
+        if not _ACCOUNT_RE.match(folder.name) or folder.is_symlink() or not (path.exists() or path.is_symlink()):
             continue
         try:
-            cl = parse_session(read_private(path), expected_account=folder.name)
+            cl = parse_session(read_session_file(path), expected_account=folder.name)
         except (SessionError, OSError) as exc:
             out.append(SessionInfo(folder.name, path, None, None, 0, 0, False, problem=str(exc)))
             continue
@@ -329,8 +388,12 @@ def list_sessions(state_dir: Path) -> list[SessionInfo]:
     return out
 
 
-__all__ = ["SCHEMA_VERSION", "SandboxStore", "SessionStore", "SessionLock", "SessionInfo", "atomic_write",
-           "default_state_dir", "list_sessions", "parse_session", "read_private", "read_regular"]
+# wizard.files owns these; importable from here too, as before it existed.
+read_private = read_regular
+
+__all__ = ["SCHEMA_VERSION", "OrgAuditStore", "SandboxStore", "SessionInfo", "SessionLock", "SessionStore",
+           "atomic_write", "default_state_dir", "list_sessions", "parse_session", "read_private", "read_regular",
+           "read_session_file"]
 
 
 ORG_AUDIT_FILE = "org-audit.json"
@@ -345,13 +408,12 @@ class OrgAuditStore:
     def __init__(self, state_dir: Path, management_account_id: str) -> None:
         self._store = SessionStore(state_dir, management_account_id)
         self.path = self._store.folder / ORG_AUDIT_FILE
-        self._lock = SessionLock(self._store.folder)
-        self._lock.path = self._store.folder / ORG_AUDIT_LOCK
+        self._lock = SessionLock(self._store.folder, ORG_AUDIT_LOCK)
 
     def lock(self) -> bool:
         """False when another `org audit` of this organisation is running."""
         self._store.prepare()
-        return self._lock.acquire()
+        return _take(self._lock, self._store.folder, ORG_AUDIT_FILE)
 
     def unlock(self) -> None:
         self._lock.release()
@@ -361,13 +423,18 @@ class OrgAuditStore:
         if not (self.path.exists() or self.path.is_symlink()):
             return None
         try:
-            doc = json.loads(read_private(self.path).decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError):
+            doc = json.loads(read_regular(self.path, limit=MAX_SESSION_BYTES).decode("utf-8"),
+                             parse_constant=_refuse_constant)
+        except FileError as exc:
+            raise SessionError(f"Cannot read the saved organization audit: {exc.message}",
+                               hint="Run without --resume to start a new audit.") from None
+        except (UnicodeDecodeError, ValueError, RecursionError):  # JSONDecodeError is a ValueError
             raise SessionError(f"The saved organization audit {self.path} is damaged.",
                                hint="Run without --resume to start a new audit.") from None
         if not isinstance(doc, dict) or doc.get("kind") != "org-audit" or not isinstance(doc.get("audit"), dict):
             raise SessionError(f"{self.path} is not a rootwizard organization audit.")
-        if not isinstance(doc.get("schema_version"), int) or doc["schema_version"] > SCHEMA_VERSION:
+        version = doc.get("schema_version")
+        if not isinstance(version, int) or isinstance(version, bool) or version > SCHEMA_VERSION:
             raise SessionError(f"{self.path} was written by a newer rootwizard.", hint="Upgrade rootwizard.")
         return doc
 
@@ -395,6 +462,7 @@ class OrgAuditStore:
             try:
                 atomic_write(target, body, overwrite=False)
                 return target
-            except FileExistsError:
-                continue
+            except FileError as exc:
+                if exc.errno != errno.EEXIST:
+                    raise
         raise SessionError(f"Too many {prefix} files for {stamp} in {self._store.folder}.")
