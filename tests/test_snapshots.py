@@ -65,6 +65,7 @@ async def open_step(pilot, step: str, prepare: bool = False) -> None:
     if prepare and step == "iam_user_mfa":
         await pilot.press("f2")  # create the device: the QR code (masked) and the code fields
         await settle(app, pilot)
+    await settle(app, pilot)  # every read done before the picture (a loaded machine is slow)
     for field in app.screen.query(Input):  # a blinking cursor would make two runs differ
         field.cursor_blink = False
     await pilot.pause()
