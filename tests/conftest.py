@@ -89,6 +89,17 @@ async def settle(app, pilot, rounds: int = 5):
                 return
 
 
+async def wait_until(predicate, pilot, seconds: float = 20.0):
+    """Pause the app until ``predicate()`` holds (a worker or a debounce timer on a loaded
+    machine can take a while); fail after ``seconds``."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        await pilot.pause(0.1)
+
+
 async def simulate(app, pilot, action: str | None = None) -> None:
     """SANDBOX: press F6 on the current step and, when it offers more than one simulation,
     choose ``action`` (default: the step's own console action); then wait for the reads."""

@@ -14,7 +14,7 @@ from keyring.backends import fail
 from PIL import Image
 from textual.widgets import Input
 
-from conftest import settle
+from conftest import settle, wait_until
 from test_mfa import admin_policy, seed_of, two_codes, unassigned  # noqa: F401 - fixture
 from wizard.checklist import Status
 from wizard.qr import matrix_from_cells, qr_matrix, with_quiet_zone
@@ -242,7 +242,7 @@ async def test_orphans_are_offered_for_cleanup(make_app, users, iam):
         assert orphan in text_of(screen, "#orphans-text")
         await pilot.click("#delete-orphans")
         await settle(app, pilot)
-        assert screen.query_one("#orphans").has_class("hidden")
+        await wait_until(lambda: screen.query_one("#orphans").has_class("hidden"), pilot)
     assert unassigned(iam) == []
 
 
@@ -331,15 +331,6 @@ class SlowCreate:
         import asyncio
 
         assert await asyncio.to_thread(self.entered.wait, 20)
-
-
-async def wait_until(predicate, pilot, seconds: float = 20.0):
-    import time
-
-    deadline = time.monotonic() + seconds
-    while not predicate():
-        assert time.monotonic() < deadline, "timed out"
-        await pilot.pause(0.1)
 
 
 async def test_leaving_while_the_device_is_created_leaves_no_unassigned_device(make_app, users, iam,

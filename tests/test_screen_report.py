@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from botocore.stub import Stubber
 
-from conftest import settle
+from conftest import settle, wait_until
 from screens.report import ReportScreen
 from synthetic import generate_synthetic_report
 from wizard import sandbox as sandbox_module
@@ -101,7 +101,7 @@ async def test_report_from_the_sandbox(make_app, sandbox):
         assert set(no_mfa[1:]) == set(app.ctx.analysis.console_users_without_mfa)
         screen.query_one("#filter").value = "svc-"
         await pilot.press("enter")
-        assert table_users(screen) == ["svc-backup", "svc-ci-deploy"]
+        await wait_until(lambda: table_users(screen) == ["svc-backup", "svc-ci-deploy"], pilot, 10)
         assert "2 of 12 rows" in text(screen, "#filter-count")
 
         # "Go to step" opens the step that fixes the finding (that screen is tested on its own)
