@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from textual.app import App
@@ -14,9 +13,10 @@ from screens.compat import OneLineCrashes
 from wizard.checklist import CLOSED, Status
 from wizard.context import WizardContext
 from wizard.errors import WizardError
+from wizard.logs import logger
 from wizard.steps import STEPS_BY_ID
 
-log = logging.getLogger("rootwizard.app")
+log = logger("rootwizard.app")
 OPEN_ORG_VIEW = "open-org-view"  # the app's result when the operator asks for the organization view
 
 def screen_class(step_id: str) -> type:

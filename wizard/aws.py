@@ -9,7 +9,6 @@ first screen never waits for them.
 from __future__ import annotations
 
 import base64
-import logging
 import os
 import re
 import threading
@@ -22,9 +21,10 @@ from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
 
 from wizard import errors
+from wizard.logs import logger
 from wizard.redact import register_secret, safe_params
 
-log = logging.getLogger("rootwizard.aws")
+log = logger("rootwizard.aws")
 
 CLOCK_SKEW_LIMIT_S = 30.0
 

@@ -5,7 +5,6 @@ screens hold one of these and call into it."""
 from __future__ import annotations
 
 import copy
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -14,6 +13,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from wizard.aws import AwsAccess, Identity
 from wizard.checklist import Checklist, Status, iso, utcnow, verdict
 from wizard.errors import SessionError, WizardError
+from wizard.logs import logger
 from wizard.organizations import OrgPosition, describe_account_org
 from wizard.session import SessionStore
 from wizard.steps import STEPS, RootCredentials
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from wizard.credreport import Analysis
     from wizard.sandbox import Sandbox
 
-log = logging.getLogger("rootwizard.session")
+log = logger("rootwizard.session")
 T = TypeVar("T")
 
 

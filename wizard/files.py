@@ -26,7 +26,6 @@ import errno
 import fcntl
 import os
 import stat
-import tempfile
 from pathlib import Path
 from typing import IO
 
@@ -212,6 +211,8 @@ def atomic_write(target: Path, data: bytes, *, overwrite: bool = True) -> None:
     if exists and not overwrite:
         raise FileError(f"{target} already exists.", path=target, err=errno.EEXIST, cause="already exists")
     try:
+        import tempfile  # not on the offline audit path, which only reads
+
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=temp_prefix(target.name), suffix=TEMP_SUFFIX)
     except OSError as exc:
         raise failed(target, exc, "write") from None

@@ -17,7 +17,6 @@ The seed lives in the Enrollment in memory only and is dropped on completion or 
 
 from __future__ import annotations
 
-import logging
 import re
 import threading
 from collections.abc import Callable, Iterator
@@ -28,6 +27,7 @@ from typing import Any
 from wizard.aws import AwsAccess
 from wizard.errors import AccessDeniedError, InputError, NotFoundError, WizardError
 from wizard.keystore import SaveResult, SeedBackup
+from wizard.logs import logger
 from wizard.totp import (
     AcceptedPair,
     CodeRejected,
@@ -38,7 +38,7 @@ from wizard.totp import (
     validate_base32_secret,
 )
 
-log = logging.getLogger("rootwizard.mfa")
+log = logger("rootwizard.mfa")
 
 ADMINS_GROUP = "Admins"
 ADMIN_POLICY_ARN = "arn:aws:iam::aws:policy/AdministratorAccess"

@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import fnmatch
 import json
-import logging
 import random
 import secrets
 import threading
@@ -46,9 +45,10 @@ from typing import Any
 
 from wizard.aws import ConnectionSettings
 from wizard.errors import WizardError
+from wizard.logs import logger
 from wizard.sandbox import start_sandbox
 
-log = logging.getLogger("rootwizard.org_sandbox")
+log = logger("rootwizard.org_sandbox")
 
 TASK_POLICIES: dict[str, tuple[str, frozenset[str]]] = {
     # name -> (feature it needs, the IAM actions it allows on arn:aws:iam::*:root)

@@ -16,6 +16,8 @@ import re
 import threading
 from typing import Any
 
+from wizard.logs import logger
+
 MASK = "[REDACTED]"
 _SECRET_KEYS = re.compile(r"(secret|password|seed|code|token|qrcodepng|privatekey)", re.I)
 # AWS secret access keys: a run of exactly 40 base64 characters mixing cases and digits.
@@ -99,7 +101,7 @@ def setup_log_file(path: str) -> None:
     handler = logging.StreamHandler(open_log(path))
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.addFilter(RedactingFilter())
-    root = logging.getLogger("rootwizard")
+    root = logger("rootwizard")
     root.setLevel(logging.DEBUG)
     root.addHandler(handler)
 
@@ -107,7 +109,7 @@ def setup_log_file(path: str) -> None:
 def log_unexpected(exc: BaseException) -> str:
     """The last resort for an error nobody expected: the traceback goes to the log
     (--log-file) and nowhere else; returns the one line to show instead."""
-    root = logging.getLogger("rootwizard")
+    root = logger("rootwizard")
     root.error("unexpected error", exc_info=(type(exc), exc, exc.__traceback__))
     logged = any(not isinstance(h, logging.NullHandler) for h in root.handlers)
     where = "details are in the --log-file" if logged else "run it again with --log-file FILE for details"

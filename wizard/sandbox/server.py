@@ -17,6 +17,7 @@ import boto3
 from wizard.aws import ConnectionSettings
 from wizard.credreport import NA, NO_INFORMATION, NOT_SUPPORTED, ROOT_USER, format_report_csv
 from wizard.errors import SessionError, WizardError
+from wizard.logs import logger
 from wizard.sandbox import patches
 from wizard.sandbox.seed import (
     _ACCOUNT_AGE,
@@ -51,7 +52,7 @@ from wizard.steps import (  # the steps whose console action the sandbox simulat
     STEPS_BY_ID,
 )
 
-log = logging.getLogger("rootwizard.sandbox")
+log = logger("rootwizard.sandbox")
 
 # AWS returns the existing credential report, unchanged, while it is younger than this.
 REPORT_REUSE = timedelta(hours=4)
