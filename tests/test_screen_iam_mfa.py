@@ -240,6 +240,9 @@ async def test_orphans_are_offered_for_cleanup(make_app, users, iam):
         screen = await open_step(app, pilot)
         assert not screen.query_one("#orphans").has_class("hidden")
         assert orphan in text_of(screen, "#orphans-text")
+        # The box was just unhidden: click once the layout has given the button its place
+        # (on a loaded machine a click could land where the button was not yet drawn).
+        await wait_until(lambda: screen.query_one("#delete-orphans").region.area > 0, pilot)
         await pilot.click("#delete-orphans")
         await settle(app, pilot)
         await wait_until(lambda: screen.query_one("#orphans").has_class("hidden"), pilot)
