@@ -66,7 +66,9 @@ class RootWizardApp(OneLineCrashes):
             if shown is None:
                 return
             await shown
-            await self.wait_for_refresh()  # its first layout: buttons shown or hidden
+            # Its first layout (buttons shown or hidden). The screen's refresh, not the app's:
+            # a running App has no message task of its own outside run_test (Textual asserts).
+            await self.screen.wait_for_refresh()
         if action:
             await self.screen.run_action(action)
 

@@ -162,3 +162,40 @@ def test_mfa_enroll_on_a_plain_terminal_end_to_end(terminal, tmp_path):
     for path in tmp_path.rglob("*"):
         if path.is_file():
             assert seed not in path.read_bytes().decode("utf-8", "replace"), path
+
+
+def test_hostile_alternate_contact_in_a_real_terminal(terminal, tmp_path, moto_server):
+    """An alternate contact named with an OSC 0 title sequence (PutAlternateContact accepts
+    it): the real app, opened on that step through the command palette, shows the sequence
+    as text; the terminal's title is unchanged and the app keeps running."""
+    import urllib.request
+
+    import boto3
+
+    urllib.request.urlopen(urllib.request.Request(f"{moto_server}/moto-api/reset", method="POST")).read()
+    account = boto3.client("account", endpoint_url=moto_server, region_name="us-east-1",
+                           aws_access_key_id="testing", aws_secret_access_key="testing")
+    account.put_alternate_contact(AlternateContactType="SECURITY", Name="Eve\x1b]0;PWNED\x07 [/]", Title="CISO",
+                                  EmailAddress="eve@example.com", PhoneNumber="+15555550100")
+    state = tmp_path / "state"
+    env = (f"AWS_ENDPOINT_URL={moto_server} AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing "
+           "AWS_DEFAULT_REGION=us-east-1")
+    _tmux("kill-server", check=False)
+    command = f"sleep 0.5; {terminal} {env} {BIN} --state-dir {state}; echo EXITED; sleep 60"
+    assert _wait_for(lambda: _tmux("new-session", "-d", "-s", "rw", "-x", "120", "-y", "40", command,
+                                   check=False).returncode == 0, 5)
+    title = _tmux("display", "-p", "-t", "rw", "#{pane_title}").stdout
+    assert _wait_for(lambda: "Connected." in _screen()), _screen()
+    _tmux("send-keys", "-t", "rw", "C-p")
+    assert _wait_for(lambda: "🔎" in _screen()), _screen()
+    _tmux("send-keys", "-t", "rw", "-l", "go to: alternate contacts")
+    assert _wait_for(lambda: "Go to: Alternate contacts" in _screen()), _screen()
+    _tmux("send-keys", "-t", "rw", "Enter")
+    assert _wait_for(lambda: "PWNED" in _screen()), _screen()
+    shown = _screen()
+    assert "Eve\\x1b]0;PWNED\\x07 [/]" in shown.replace("\n", "")
+    assert "EXITED" not in shown and "unexpected error" not in shown
+    assert _tmux("display", "-p", "-t", "rw", "#{pane_title}").stdout == title
+    assert "PWNED" not in title
+    _tmux("send-keys", "-t", "rw", "C-q")
+    assert _wait_for(lambda: "EXITED" in _screen(), 15)
