@@ -72,6 +72,11 @@ class VirtualTable(ScrollView, can_focus=True):
         self.cursor_row = 0
         self.refresh()
 
+    def on_unmount(self) -> None:
+        # A removed table may outlive its screen in the garbage collector's permanent
+        # generation (wizard.heap.freeze_long_lived): it keeps no rows.
+        self._rows = ()
+
     @property
     def row_count(self) -> int:
         return len(self._rows)
