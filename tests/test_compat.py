@@ -177,3 +177,7 @@ async def test_steady_footer_recomposes_once_and_only_when_its_keys_change(monke
         await pilot.pause()
         assert composed == [1]
         assert next(k for k in footer.query(FooterKey) if k.key == "f2").has_class("-disabled")
+
+
+def test_installed_version_is_what_importlib_metadata_says():
+    assert compat.installed_textual() == version("textual")

@@ -15,13 +15,13 @@ from wizard.checklist import Checklist, Status, iso, utcnow, verdict
 from wizard.errors import SessionError, WizardError
 from wizard.heap import freeze_long_lived
 from wizard.logs import logger
-from wizard.organizations import OrgPosition, describe_account_org
 from wizard.session import SessionStore
 from wizard.steps import STEPS, RootCredentials
 from wizard.verify import Seen, read_root_credentials, reverify
 
 if TYPE_CHECKING:
     from wizard.credreport import Analysis
+    from wizard.organizations import OrgPosition
     from wizard.sandbox import Sandbox
 
 log = logger("rootwizard.session")
@@ -116,6 +116,8 @@ class WizardContext:
         the root user's credentials (the root steps are not applicable without any) and
         where the account stands in AWS Organizations. A failure of either read is kept as
         its message, never raised: it does not block connecting."""
+        from wizard.organizations import describe_account_org  # not before the first frame
+
         identity = self.connect()
         skew = self.aws.clock_skew()
         creds, problem = _optional(read_root_credentials, self.aws)
