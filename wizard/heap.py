@@ -35,3 +35,26 @@ def freeze_long_lived() -> None:
     them are never collected, so call it at a point where what is alive stays alive
     (after connecting: the imported modules, the AWS clients, the sandbox)."""
     gc.freeze()
+
+
+_paused_for_start = False
+
+
+def pause_until_started() -> None:
+    """Pause the collector while the TUI starts: importing Textual and composing the first
+    screen allocate a few hundred thousand objects that all stay, and the full collection
+    they trigger (30 to 50 ms) landed just before the first frame. ``started`` ends it."""
+    global _paused_for_start
+    if gc.isenabled():
+        gc.disable()
+        _paused_for_start = True
+
+
+def started() -> None:
+    """After the first frame: what start-up built leaves the collector's reach and the
+    collector runs again. Does nothing unless ``pause_until_started`` paused it."""
+    global _paused_for_start
+    if _paused_for_start:
+        _paused_for_start = False
+        freeze_long_lived()
+        gc.enable()
