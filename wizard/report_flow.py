@@ -93,9 +93,11 @@ class ReportResult:
         was built then leaves the collector's reach (wizard.heap.freeze_long_lived): the
         report is kept as long as the session shows it, and a later full pass would rescan
         it while the operator filters or scrolls."""
+        from wizard.session import encoded
+
         with gc_paused():
             self.cells  # noqa: B018
-            self.kept  # noqa: B018
+            encoded(self.kept)  # the session saves it on the UI thread: encoded once, here
             freeze_long_lived()
 
     @property
