@@ -150,7 +150,7 @@ class VirtualTable(ScrollView, can_focus=True):
     def _strip(self, segments: list[Segment], style: Style, base: Style, width: int) -> Strip:
         """One line ``width`` cells wide: the first column stays, the others scroll sideways
         under it. A line of plain ASCII (every character one cell) is cut as a string into
-        one segment (a Strip per cell, cropped and joined, cost most of a redraw)."""
+        one segment, not a Strip per cell cropped and joined (Textual builds caches for each)."""
         if not segments:
             return Strip.blank(width, base)
         first, rest = segments[0].text, "".join(seg.text for seg in segments[1:])
