@@ -5,9 +5,11 @@
 Figures are ratios to a floor measured in the same run wherever there is a floor (the
 cheapest process or call doing the same job, run in turn with the app): the audit path
 (bench_audit.py: 5,000 and 100,000 users, whole process and in process), cold start to
-first paint of `rootwizard --demo` against `python -c "import textual.app"`, the findings
-view's longest UI freeze (a heartbeat on the app's event loop, bench_tui.py), peak memory,
-and the sandbox walk (API calls and wall time) driven by the Pilot.
+first paint of `rootwizard --demo` on a pseudo-terminal against `python -c "import
+textual.app"` (first_paint.py), the findings view's longest UI freeze (a heartbeat on the
+app's event loop, with the main thread's CPU time in that gap, and the same app idle as its
+floor: bench_tui.py), peak memory, and the sandbox walk (API calls and wall time) driven
+by the Pilot.
 """
 
 from __future__ import annotations
@@ -19,7 +21,6 @@ import re
 import statistics
 import subprocess
 import sys
-import time
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -33,32 +34,20 @@ def row(name: str, values: list[float], unit: str, target: str = "") -> None:
                  f"{max(values):.1f} {unit}", target))
 
 
-def _floor_start() -> float:
-    t0 = time.perf_counter()
-    subprocess.run([sys.executable, "-c", "import textual.app"], check=True, cwd=ROOT)
-    return time.perf_counter() - t0
-
-
 def cold_start(runs: int) -> None:
-    times, ratios = [], []
-    for _ in range(runs):
-        floor = _floor_start()
-        t0 = time.time()
-        out = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "first_paint.py")],
-                             capture_output=True, text=True, timeout=120, cwd=ROOT)
-        m = re.search(r"PAINT (\d+\.\d+)", out.stdout)
-        if not m:
-            raise SystemExit(f"first paint not seen: {out.stdout[-500:]} {out.stderr[-2000:]}")
-        times.append((float(m.group(1)) - t0) * 1000)
-        ratios.append(times[-1] / 1000 / floor)
-    ROWS.append(("first paint of `rootwizard --demo` / `python -c \"import textual.app\"`",
+    from first_paint import measure
+
+    ratios, times = measure(runs)
+    ROWS.append(("first paint of `rootwizard --demo` on a pty / `python -c \"import textual.app\"`",
                  *(f"{r:.2f}×" for r in (min(ratios), statistics.median(ratios), max(ratios))), "≤ 1.5×"))
     row("  same, cold start to first paint", times, "ms")
 
 
 def import_times() -> None:
-    out = subprocess.run([sys.executable, "-X", "importtime", "-c", "import wizard.cli, screens.app"],
-                         capture_output=True, text=True, cwd=ROOT)
+    from first_paint import ENV
+
+    out = subprocess.run([sys.executable, "-X", "importtime", "-c", "import wizard.cli, screens.app, screens.connect"],
+                         capture_output=True, text=True, cwd=ROOT, env=ENV)
     own = total = 0
     heavy = {}
     for line in out.stderr.splitlines():
@@ -73,7 +62,8 @@ def import_times() -> None:
         if mod in ("textual", "boto3", "botocore", "moto"):
             heavy[mod] = cum_us
     ROWS.append(("importtime: app modules (self)", f"{own / 1000:.1f} ms", "", "", ""))
-    ROWS.append(("importtime: total for `import wizard.cli, screens.app`", f"{total / 1000:.1f} ms", "", "", ""))
+    ROWS.append(("importtime: total for `import wizard.cli, screens.app, screens.connect`",
+                 f"{total / 1000:.1f} ms", "", "", ""))
     for mod in ("boto3", "botocore", "moto"):
         ROWS.append((f"importtime: {mod} on the first-paint path", "no" if mod not in heavy else
                      f"yes ({heavy[mod] / 1000:.0f} ms)", "", "", "lazy"))

@@ -10,6 +10,7 @@ from textual.binding import Binding
 
 from screens.commands import WizardCommands
 from screens.compat import OneLineCrashes
+from wizard import heap
 from wizard.checklist import CLOSED, Status
 from wizard.context import WizardContext
 from wizard.errors import WizardError
@@ -40,6 +41,9 @@ class RootWizardApp(OneLineCrashes):
 
     def on_mount(self) -> None:
         self.push_screen(screen_class("connect")())
+        # Once the first frame is drawn (the screen's first refresh): the collector runs
+        # again, what start-up built out of its reach (wizard.heap).
+        self.call_after_refresh(lambda: self.screen.call_after_refresh(heap.started))
 
     def on_unmount(self) -> None:
         self.ctx.close()

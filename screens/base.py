@@ -15,9 +15,10 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Button, Footer, Input, Label, ListItem, ListView, Static
+from textual.widgets import Button, Input, Label, ListItem, ListView, Static
 from textual.worker import Worker, WorkerState
 
+from screens.compat import SteadyFooter
 from screens.dialogs import Choice
 from screens.safe import Plain, text
 from wizard.aws import READ_ONLY_REASON
@@ -219,7 +220,7 @@ class StepScreen(Screen):
                 yield Plain("", id="error", classes="error hidden")
                 with VerticalScroll(id="body"):
                     yield from self.compose_body()
-        yield Footer(compact=True)
+        yield SteadyFooter(compact=True)
 
     def compose_body(self) -> ComposeResult:
         yield from ()

@@ -9,6 +9,10 @@ public API, because it has no public way to do them:
 - ``screen_lines`` / ``lines_to_svg`` read the screen's compositor (``Screen._compositor``,
   ``App._background_screens``, ``textual._compositor.LayoutUpdate``) so that a screenshot can
   be painted over where a secret is shown before it is turned into SVG.
+- ``SteadyFooter`` overrides Footer's ``bindings_changed`` (and sets ``_bindings_ready``) so
+  that the footer recomposes once per refresh and only when the keys it shows changed, not
+  at every focus change and worker result (each recompose mounts its keys again and lays
+  out the whole screen: 10 to 30 ms each, several in a row on the credential report step).
 - ``OneLineCrashes`` overrides ``App._handle_exception`` (and sets ``_return_code``,
   ``_exception``/``_exception_event``, ``_exit_renderables``, calls
   ``_close_messages_no_wait``) so that an exception no handler caught ends the app with one
@@ -24,16 +28,16 @@ the screenshot and table tests, then change the pin and ``TESTED_TEXTUAL`` toget
 from __future__ import annotations
 
 import io
+import os
 import warnings
 from collections.abc import Iterable, Sequence
-from importlib.metadata import version
 
 from rich.console import Console
 from textual.app import App
 from textual.geometry import Region, Size
 from textual.screen import Screen
 from textual.strip import Strip
-from textual.widgets import DataTable
+from textual.widgets import DataTable, Footer
 from textual.widgets.data_table import RowKey
 
 TESTED_TEXTUAL = "8.2.8"
@@ -63,15 +67,37 @@ def missing_internals() -> list[str]:
             missing.append(f"textual.widgets.DataTable.{name}")
     if not isinstance(getattr(App, "_background_screens", None), property):
         missing.append("textual.app.App._background_screens")
+    if not callable(getattr(Footer, "bindings_changed", None)):
+        missing.append("textual.widgets.Footer.bindings_changed")
+    if "_bindings_ready" not in Footer.compose.__code__.co_names:
+        missing.append("textual.widgets.Footer._bindings_ready")
     for name in ("_handle_exception", "_close_messages_no_wait", "_print_error_renderables"):
         if not callable(getattr(App, name, None)):
             missing.append(f"textual.app.App.{name}")
     return missing
 
 
+def installed_textual() -> str:
+    """The installed Textual's version, from the name of its one ``textual-*.dist-info``
+    folder beside the package (a directory listing: importlib.metadata costs about 25 ms
+    of the start-up), else as importlib.metadata finds it."""
+    import textual
+
+    site = os.path.dirname(os.path.dirname(textual.__file__))
+    try:
+        found = [n for n in os.listdir(site) if n.startswith("textual-") and n.endswith(".dist-info")]
+    except OSError:
+        found = []
+    if len(found) == 1:
+        return found[0][len("textual-"):-len(".dist-info")]
+    from importlib.metadata import version
+
+    return version("textual")
+
+
 def check_textual(installed: str | None = None, missing: Sequence[str] | None = None) -> None:
     """Raise TextualCompatError when internals are missing, warn when only the version differs."""
-    installed = installed if installed is not None else version("textual")
+    installed = installed if installed is not None else installed_textual()
     missing = missing_internals() if missing is None else missing
     if missing:
         raise TextualCompatError(
@@ -103,6 +129,37 @@ class UnmeasuredDataTable(DataTable):
         width = sum(c.get_render_width(self) for c in self.columns.values()) + self._row_label_column_width
         header = self.header_height if self.show_header else 0
         self.virtual_size = Size(width, self._total_row_height + header)
+
+
+class SteadyFooter(Footer):
+    """A Footer that recomposes at most once per refresh, and only when what it would
+    show (each shown binding's key, action, description, enabled state and tooltip) is not
+    what it shows. Textual's recomposes at every signal that bindings may have changed."""
+
+    _pending = False
+    _shown: tuple[object, ...] | None = None
+
+    def bindings_changed(self, screen: Screen) -> None:
+        self._bindings_ready = True
+        if not screen.app.app_focus:
+            return
+        if self.is_attached and screen is self.screen and not self._pending:
+            self._pending = True
+            self.call_after_refresh(self._recompose_if_changed)
+
+    def _keys(self) -> tuple[object, ...]:
+        return tuple((binding.key, binding.action, binding.description, binding.group, enabled, tooltip)
+                     for _, binding, enabled, tooltip in self.screen.active_bindings.values()
+                     if binding.show or binding.key == self.app.COMMAND_PALETTE_BINDING)
+
+    async def _recompose_if_changed(self) -> None:
+        self._pending = False
+        if not self.is_attached:
+            return
+        keys = self._keys()
+        if keys != self._shown:
+            self._shown = keys
+            await self.recompose()
 
 
 class OneLineCrashes(App):

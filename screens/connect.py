@@ -4,6 +4,7 @@ the account's saved session."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on
@@ -22,8 +23,10 @@ from wizard.aws import AwsAccess, CancelScope, clock_warning
 from wizard.checklist import STEPS_BY_ID, Status
 from wizard.context import Connection, OpenResult, Reverified
 from wizard.errors import WizardError
-from wizard.organizations import OrgPosition
 from wizard.verify import Seen
+
+if TYPE_CHECKING:  # imported by the connect worker, after the first frame
+    from wizard.organizations import OrgPosition
 
 
 def _titles(step_ids: tuple[str, ...]) -> str:
@@ -86,7 +89,9 @@ class ConnectScreen(StepScreen):
             yield Button("Open the organization view", id="org-view", classes="hidden")
 
     def on_mount(self) -> None:
-        self.connect()
+        # After the first frame: the worker imports boto3 (and moto for the sandbox), which
+        # would hold the GIL while the first screen is composed and drawn.
+        self.call_after_refresh(self.connect)
 
     # -- connecting: elapsed time and attempt shown, cancel offered ----------------------------
     _scope: CancelScope | None = None

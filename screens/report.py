@@ -89,6 +89,11 @@ class ReportScreen(StepScreen):
                 self._set_text("#generated", f"Last analysed report: generated {generated}, "
                                f"SHA-256 {ev['sha256']}, kept as {ev.get('file')}.")
 
+    def on_unmount(self) -> None:
+        # The screen may outlive its step in the collector's permanent generation
+        # (ReportResult.prepare_view freezes what is alive): it must not keep a report.
+        self._rows, self._cells = [], []
+
     # -- getting the report ----------------------------------------------------------------
     def _now(self) -> datetime:
         sandbox = self.ctx.sandbox
@@ -166,7 +171,10 @@ class ReportScreen(StepScreen):
         self.ctx.cache[CACHE_KEY] = result
         self._show(result)
         if saved is not None:
-            self._record(result, saved)
+            # Once the findings are drawn: saving the session (the findings of thousands of
+            # users) in the same turn of the event loop would hold the screen twice as long.
+            # On the app: it runs even if the operator leaves the step meanwhile.
+            self.app.call_after_refresh(self._record, result, saved)
         elif self.ctx.store.read_only:
             self.notify("Read-only session: the report is shown, not kept.", severity="warning")
         else:

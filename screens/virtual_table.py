@@ -72,6 +72,11 @@ class VirtualTable(ScrollView, can_focus=True):
         self.cursor_row = 0
         self.refresh()
 
+    def on_unmount(self) -> None:
+        # A removed table may outlive its screen in the garbage collector's permanent
+        # generation (wizard.heap.freeze_long_lived): it keeps no rows.
+        self._rows = ()
+
     @property
     def row_count(self) -> int:
         return len(self._rows)
@@ -140,10 +145,23 @@ class VirtualTable(ScrollView, can_focus=True):
                 style += self.get_component_rich_style("virtual-table--odd")
             if index == self.cursor_row:
                 style += self.get_component_rich_style("virtual-table--cursor")
-        segments = self._line(cells, style)
+        return self._strip(self._line(cells, style), style, base, width)
+
+    def _strip(self, segments: list[Segment], style: Style, base: Style, width: int) -> Strip:
+        """One line ``width`` cells wide: the first column stays, the others scroll sideways
+        under it. A line of plain ASCII (every character one cell) is cut as a string into
+        one segment, not a Strip per cell cropped and joined (Textual builds caches for each)."""
         if not segments:
             return Strip.blank(width, base)
-        # The first column stays; the others scroll sideways under it.
+        first, rest = segments[0].text, "".join(seg.text for seg in segments[1:])
+        if not (first.isascii() and rest.isascii()):
+            return self._cropped(segments, base, width)
+        x = self.scroll_offset.x
+        text = (first + rest[x:x + max(0, width - len(first))])[:width]
+        pad = [Segment(" " * (width - len(text)), base)] if len(text) < width else []
+        return Strip([Segment(text, style), *pad], width)
+
+    def _cropped(self, segments: list[Segment], base: Style, width: int) -> Strip:
         fixed = Strip(segments[:1])
         rest = Strip(segments[1:]).crop(self.scroll_offset.x, self.scroll_offset.x + max(0, width - fixed.cell_length))
         return Strip.join([fixed, rest]).adjust_cell_length(width, base)

@@ -24,6 +24,19 @@ def _isolated_env(tmp_path, monkeypatch):
         monkeypatch.setenv(var, str(home / var.lower()))
 
 
+@pytest.fixture(autouse=True)
+def _unfrozen_heap():
+    """The app freezes what is alive once connected and once a report is loaded
+    (wizard.heap.freeze_long_lived): in one long test process that would keep every
+    earlier test's garbage, so each test ends with the collector's usual generations and
+    the collector enabled."""
+    import gc
+
+    yield
+    gc.unfreeze()
+    assert gc.isenabled(), "a test left the garbage collector disabled"
+
+
 @pytest.fixture
 def aws_env(monkeypatch):
     """Dummy credentials for in-process moto (mock_aws)."""

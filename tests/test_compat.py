@@ -125,3 +125,59 @@ def test_importing_any_screen_checks_textual_first():
     code = "import sys, screens.dialogs; print('screens.compat' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "True"
+
+
+class _Keys(App):
+    """A screen with a key whose enabled state the test sets, and a SteadyFooter."""
+
+    BINDINGS = [("f2", "go", "Go"), ("f3", "other", "Other")]
+    can_go = True
+
+    def compose(self):
+        yield Static("body")
+        yield compat.SteadyFooter()
+
+    def check_action(self, action, parameters):
+        return True if action != "go" else (True if self.can_go else None)
+
+    def action_go(self) -> None:
+        pass
+
+    def action_other(self) -> None:
+        pass
+
+
+async def test_steady_footer_recomposes_once_and_only_when_its_keys_change(monkeypatch):
+    from textual.widgets._footer import FooterKey
+
+    composed = []
+    real = compat.SteadyFooter.recompose
+
+    async def counted(self):
+        composed.append(1)
+        await real(self)
+
+    monkeypatch.setattr(compat.SteadyFooter, "recompose", counted)
+    app = _Keys()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        footer = app.query_one(compat.SteadyFooter)
+        keys = {k.key: k for k in footer.query(FooterKey)}
+        assert set(keys) >= {"f2", "f3"} and not keys["f2"].disabled
+        composed.clear()
+        for _ in range(3):  # nothing changed: Textual's Footer recomposed three times here
+            app.screen.refresh_bindings()
+        await pilot.pause()
+        await pilot.pause()
+        assert composed == []
+        app.can_go = False  # the key is now shown disabled: one recompose for two signals
+        app.screen.refresh_bindings()
+        app.screen.refresh_bindings()
+        await pilot.pause()
+        await pilot.pause()
+        assert composed == [1]
+        assert next(k for k in footer.query(FooterKey) if k.key == "f2").has_class("-disabled")
+
+
+def test_installed_version_is_what_importlib_metadata_says():
+    assert compat.installed_textual() == version("textual")

@@ -77,7 +77,7 @@ def test_the_cli_opens_the_org_view_when_connect_asks(monkeypatch, tmp_path):
 async def test_member_without_root_credentials(make_app, monkeypatch):
     member = OrgPosition("member", ACCOUNT, organization_id="o-exampleorg1", management_account_id="999988887777",
                          all_features=True)
-    monkeypatch.setattr("wizard.context.describe_account_org", lambda aws, account_id: member)
+    monkeypatch.setattr("wizard.organizations.describe_account_org", lambda aws, account_id: member)
     monkeypatch.setattr("wizard.context.read_root_credentials", lambda aws: root_credentials_from(
         {"AccountPasswordPresent": 0, "AccountAccessKeysPresent": 0, "AccountSigningCertificatesPresent": 0}))
     app = make_app()
@@ -97,7 +97,7 @@ async def test_a_failed_org_read_never_blocks_connecting(make_app, monkeypatch, 
     def fail(aws, account_id):
         raise error
 
-    monkeypatch.setattr("wizard.context.describe_account_org", fail)
+    monkeypatch.setattr("wizard.organizations.describe_account_org", fail)
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(app, pilot)

@@ -93,3 +93,27 @@ def test_skip_requires_reason():
     with pytest.raises(InputError):
         cl.set_status("root_password", Status.SKIPPED, reason="  ")
     assert cl.step("root_password").status == Status.PENDING
+
+
+def test_session_bytes_are_jsons_compact_encoding_and_follow_replaced_findings(tmp_path):
+    """The kept findings are encoded once per object (not at every save): the file is still
+    byte for byte json.dumps of the session, and a replaced findings value is written."""
+    from wizard.session import session_bytes
+
+    def plain(cl):
+        body = {"schema_version": SCHEMA_VERSION, "session": cl.to_json()}
+        return json.dumps(body, separators=(",", ":"), allow_nan=False).encode() + b"\n"
+
+    cl = Checklist(account_id="123456789012", caller_arn="arn:aws:iam::123456789012:user/é")
+    cl.findings_before = {"user_count": 2, "findings": [{"id": "r", "users": ["a", "ü\u2028"]}]}
+    assert session_bytes(cl) == plain(cl)
+    assert session_bytes(cl) == plain(cl)  # from the cache
+    cl.findings_after = {"user_count": 1, "findings": []}
+    cl.findings_before = {"user_count": 3, "findings": []}  # replaced whole, as changes do
+    assert session_bytes(cl) == plain(cl)
+    store = SessionStore(tmp_path, "123456789012")
+    store.save(cl)
+    assert store.load().findings_before == {"user_count": 3, "findings": []}
+    with pytest.raises(ValueError):  # never written: parse_session would refuse it
+        cl.findings_after = {"x": float("nan")}
+        session_bytes(cl)

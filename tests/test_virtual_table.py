@@ -71,3 +71,27 @@ async def test_cells_are_text_with_control_characters_visible():
         assert "\x1b" not in line and "\x07" not in line and "\x9b" not in line
         assert r"\x1b]0;TITLE\x07" in line and r"\x9b31m" in line
         assert len(line) == 100
+
+
+async def test_ascii_lines_are_drawn_as_the_cropped_strips_draw_them():
+    """The one-segment drawing of plain ASCII lines gives the same cells and styles as
+    cropping and joining a strip per cell, at every sideways offset (cursor and odd rows)."""
+    app = TableApp()
+    async with app.run_test(size=(40, 12)) as pilot:
+        table = app.query_one(VirtualTable)
+        table.set_rows([(f"user-{i}", "yes" if i % 2 else "", f"flag-{i} " * 9) for i in range(30)])
+        table.move_cursor(row=2)
+        await pilot.pause()
+        width = table.scrollable_content_region.width
+        for x in (0, 1, 9, 30, 70):
+            table.scroll_to(x=x, animate=False, immediate=True)
+            await pilot.pause()
+            for y in range(6):
+                fast = table.render_line(y)
+                index = table.scroll_offset.y + y - 1
+                cells = table.columns if y == 0 else table.get_row_at(index)
+                cells = [c[0] for c in cells] if y == 0 else cells
+                style = fast._segments[0].style
+                slow = table._cropped(table._line(cells, style), table.rich_style, width)
+                assert list(fast.simplify()) == list(slow.simplify()), (x, y)
+                assert fast.cell_length == width

@@ -13,8 +13,8 @@ import sys
 from datetime import datetime, timezone
 
 from wizard.credreport import strict_failures, summary_text, to_audit_json
-from wizard.credreport.csvformat import gc_paused
 from wizard.errors import InputError
+from wizard.heap import gc_paused
 from wizard.report_flow import FRESHNESS_NOTE, ReportResult, load_file, load_live
 from wizard.text import visible
 

@@ -17,7 +17,6 @@ from collections.abc import Callable, Generator, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
-from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
 
 from wizard import errors
@@ -420,6 +419,8 @@ class AwsAccess:
         date = meta.get("HTTPHeaders", {}).get("date")
         if date:
             try:
+                from email.utils import parsedate_to_datetime  # not before the first frame
+
                 self.last_server_date = parsedate_to_datetime(date)
             except (TypeError, ValueError):
                 pass

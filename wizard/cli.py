@@ -248,17 +248,24 @@ class Runtime:
 
 
 def cmd_tui(rt: Runtime) -> int:
+    from wizard import heap
+
+    a = rt.args
+    if not a.org:
+        heap.pause_until_started()  # the app's first frame ends the pause (RootWizardApp.on_mount)
     from screens.app import OPEN_ORG_VIEW, RootWizardApp
     from wizard.aws import AwsAccess
     from wizard.context import WizardContext
 
-    a = rt.args
     if not a.org:
         # With --demo the sandbox starts in the connect worker, after the first screen is drawn.
         ctx = WizardContext(aws=AwsAccess(rt.settings()), state_dir=rt.state_dir, demo=a.demo,
                             reset=a.reset)
         app = RootWizardApp(ctx, resume=a.resume)
-        result = app.run()
+        try:
+            result = app.run()
+        finally:
+            heap.started()  # an app that ended before its first frame
         if app.return_code:
             return app.return_code
         if result != OPEN_ORG_VIEW:  # connect on a management account offers the org view

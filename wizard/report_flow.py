@@ -15,8 +15,8 @@ from functools import cached_property
 from pathlib import Path
 
 from wizard.credreport import Analysis, CredentialReport, analyse, parse_report, to_audit_json
-from wizard.credreport.csvformat import gc_paused
 from wizard.errors import InputError, ReportFormatError
+from wizard.heap import freeze_long_lived, gc_paused
 
 TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing on the audit path
 if TYPE_CHECKING:  # `audit --report` never needs these (nor their imports: logging, sockets, ...)
@@ -89,10 +89,16 @@ class ReportResult:
         """Compute what the credential report step shows and keeps (user table, session
         findings) now: called in a worker, so the UI thread only assigns. The garbage
         collector is paused meanwhile: tens of thousands of new objects would otherwise
-        trigger full collections of the whole app's heap, holding the GIL for 0.5 s."""
+        trigger full collections of the whole app's heap, holding the GIL for 0.5 s. What
+        was built then leaves the collector's reach (wizard.heap.freeze_long_lived): the
+        report is kept as long as the session shows it, and a later full pass would rescan
+        it while the operator filters or scrolls."""
+        from wizard.session import encoded
+
         with gc_paused():
             self.cells  # noqa: B018
-            self.kept  # noqa: B018
+            encoded(self.kept)  # the session saves it on the UI thread: encoded once, here
+            freeze_long_lived()
 
     @property
     def generated_iso(self) -> str | None:

@@ -13,9 +13,9 @@ from wizard.credreport.csvformat import (
     NA,
     NO_INFORMATION,
     CredentialReport,
-    gc_paused,
 )
 from wizard.errors import InputError
+from wizard.heap import gc_paused
 from wizard.rules import Finding, evaluate
 from wizard.rules import strict_failures as _strict_failures
 

@@ -4,16 +4,15 @@
 from __future__ import annotations
 
 import csv
-import gc
 import io
 import operator
 import re
-from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
 from functools import cached_property
 
 from wizard.errors import ReportFormatError
+from wizard.heap import gc_paused
 
 # The columns AWS writes, in order. Columns are looked up by name when reading.
 REPORT_COLUMNS: tuple[str, ...] = (
@@ -211,19 +210,6 @@ def _check_root_arn(arn: str, line: int, warnings: list[str]) -> None:
 
 def _blank(fields: list[str]) -> bool:
     return not fields or (len(fields) == 1 and not fields[0].strip())
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Parsing allocates many small containers and frees none: the cyclic garbage
-    collector would only rescan them (most of the superlinear cost at 100,000 rows)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _date(value: str, pos: int, placeholders: frozenset[str], line: int, dates: dict[str, datetime],
