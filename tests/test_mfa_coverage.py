@@ -94,3 +94,16 @@ def test_evidence_of_an_earlier_version_keeps_its_enrolment(iam, aws):  # noqa: 
     old = {"user": "amy-console", "serial": "arn:aws:iam::123456789012:mfa/amy", "verified_by": "x"}
     _, evidence, _ = mfa_coverage.outcome(mfa_coverage.read_coverage(aws), old)
     assert evidence["enrolled"] == [{"user": "amy-console", "serial": "arn:aws:iam::123456789012:mfa/amy"}]
+
+
+def test_a_skip_applies_to_the_last_read_without_reading_again(iam, aws):  # noqa: F811
+    seed_users(iam)
+    add_console_user(iam, "amy-console")
+    cov = mfa_coverage.read_coverage(aws)
+    aws.calls.clear()
+    skipped = mfa_coverage.skip({}, "amy-console", "leaves on Friday")
+    after = cov.with_skipped({**skipped, "carol-mfa": "has MFA: dropped", "nobody": "not a user"})
+    assert aws.calls == []  # the operator's decision, not a change in AWS
+    assert after.read_at == cov.read_at and after.users == cov.users
+    assert after.skipped == {"amy-console": "leaves on Friday"} and after.remaining == ["zed-console"]
+    assert cov.skipped == {}  # the read itself is unchanged

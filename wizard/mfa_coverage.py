@@ -10,7 +10,7 @@ report can be hours old, so it never decides. wizard.mfa enrols; this module jud
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -50,6 +50,13 @@ class Coverage:
     def done(self) -> bool:
         return not self.remaining
 
+    def with_skipped(self, skipped: Mapping[str, str]) -> Coverage:
+        """The same read (same users, same ``read_at``) with the operator's skip reasons
+        ``skipped``: a skip is the operator's decision, not a change in AWS, so it needs no
+        new read. Reasons for users AWS showed with MFA or without a console are dropped."""
+        missing = set(self.without_mfa)
+        return replace(self, skipped={name: reason for name, reason in skipped.items() if name in missing})
+
     def summary(self) -> str:
         """One sentence on what AWS shows, for the screen and the step's note."""
         if not self.without_mfa:
@@ -67,10 +74,7 @@ class Coverage:
 def read_coverage(aws: AwsAccess, skipped: Mapping[str, str] | None = None,
                   now: datetime | None = None) -> Coverage:
     """Read every IAM user's console password and MFA devices from AWS (blocking)."""
-    users = tuple(candidate_users(aws))
-    missing = {u.name for u in users if u.console and not u.has_mfa}
-    reasons = {name: reason for name, reason in (skipped or {}).items() if name in missing}
-    return Coverage(users, iso(now or utcnow()) or "", reasons)
+    return Coverage(tuple(candidate_users(aws)), iso(now or utcnow()) or "").with_skipped(skipped or {})
 
 
 def skipped_of(evidence: Mapping[str, Any]) -> dict[str, str]:
