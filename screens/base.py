@@ -256,8 +256,15 @@ class StepScreen(Screen):
         return None
 
     def focus_primary(self, *, force: bool = False) -> None:
-        """Focus the primary action unless the operator has focused something else."""
+        """Focus the primary action unless the operator has focused something else.
+
+        Not while one of the screen's AWS calls is running: what it reads decides the
+        primary action (e.g. the first contact AWS lacks) and the layout around it (a result
+        panel above the button), so the focus (and the scroll that follows it) would depend
+        on which came first. The call's end focuses it (``_worker_changed``)."""
         if not self.is_attached or self.app.screen is not self:
+            return
+        if not force and self._pending:
             return
         body = self.query_one("#body")
         if force or self.focused is None or self.focused is body:
@@ -289,6 +296,10 @@ class StepScreen(Screen):
             body.scroll_page_up(animate=False)
         else:
             body.scroll_page_down(animate=False)
+
+    def help_sections(self) -> list[tuple[str, str]]:
+        """Hook: (title, text) sections the step's help (F1) adds after the registry's."""
+        return []
 
     def action_help(self) -> None:
         from screens.help import HelpScreen
