@@ -16,6 +16,7 @@ from textual.containers import Horizontal
 from textual.widgets import Button, Checkbox, Input, Label, Static
 
 from screens.base import ErrorHandler, StepScreen, WriteButton
+from screens.tickbox import TickBox
 from wizard.checklist import BELOW_CIS_LABEL, Status
 from wizard.errors import WizardError
 from wizard.policy import (
@@ -78,7 +79,7 @@ class PolicyScreen(StepScreen):
                      "for every field. Edit any field; the diff below follows.", classes="help")
         for spec in FIELDS:
             if spec.kind is bool:
-                yield Checkbox(spec.label, id=f"f-{spec.name}", disabled=True)
+                yield TickBox(spec.label, id=f"f-{spec.name}", disabled=True)
             else:
                 yield Label(_range_text(spec.name), classes="field-label")
                 yield Input(id=f"f-{spec.name}", disabled=True)
@@ -96,10 +97,10 @@ class PolicyScreen(StepScreen):
         yield Static("", id="diff-note", classes="help hidden")
         yield Static("", id="cis")
         yield Static("", id="weaker-note", classes="warning hidden")
-        yield Checkbox("I confirm weakening the fields marked WEAKER", id="confirm-weakening",
+        yield TickBox("I confirm weakening the fields marked WEAKER", id="confirm-weakening",
                        classes="hidden")
         yield Static("", id="below-cis-note", classes="warning hidden")
-        yield Checkbox("I confirm applying a policy below the CIS baseline", id="confirm-below-cis",
+        yield TickBox("I confirm applying a policy below the CIS baseline", id="confirm-below-cis",
                        classes="hidden")
         with Horizontal(classes="buttons"):
             yield WriteButton("Apply and verify", id="apply", variant="primary", disabled=True)

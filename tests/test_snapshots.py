@@ -100,3 +100,19 @@ def test_readme_state(name, snap_compare, make_app, sandbox, tmp_path):
     assert snap_compare(app, terminal_size=SIZES["120x40"],
                         run_before=lambda pilot: open_step(pilot, step, prepare=True))
 
+
+
+@pytest.mark.parametrize("step", [s.id for s in STEPS])
+async def test_one_scrollbar_per_scrolling_area(step, make_app, sandbox, tmp_path):
+    """Issue 17: at 80x24, in the state the README shows, no scrolling widget shows a
+    scrollbar inside another that scrolls the same way (two bars side by side)."""
+    app = app_for(make_app, sandbox, tmp_path / "home")
+    async with app.run_test(size=SIZES["80x24"]) as pilot:
+        await open_step(pilot, step, prepare=True)
+        for vertical in (True, False):
+            bars = [w for w in app.screen.query("*") if w.display and w.region.area and (
+                w.show_vertical_scrollbar and w.styles.scrollbar_size_vertical if vertical
+                else w.show_horizontal_scrollbar and w.styles.scrollbar_size_horizontal)]
+            nested = [(outer.id, inner.id) for outer in bars for inner in bars
+                      if inner is not outer and outer in inner.ancestors]
+            assert not nested, (step, "vertical" if vertical else "horizontal", nested)
