@@ -661,19 +661,22 @@ def user_flags(*users: dict[str, str], root: dict[str, str] | None = None) -> di
 
 @pytest.mark.parametrize(("label", "flagged", "not_flagged"), [
     # issue 17: "access key" matched only the root row
-    ("access key", [user_row("active-key", **key(1, DAY, DAY)), user_row("inactive-key", **key(2, DAY, DAY, active=False))],
+    ("access key", [user_row("active-key", **key(1, DAY, DAY)),
+                    user_row("inactive-key", **key(2, DAY, DAY, active=False))],
      [console("password-only", DAY)]),
     ("no MFA", [console("console-no-mfa", DAY), user_row("api-no-mfa", **key(1, DAY, DAY))],
      [console("console-mfa", DAY, mfa_active="true"), user_row("api-mfa", mfa_active="true")]),
     ("key >90d", [user_row("old-active", **key(1, 91 * DAY, DAY))],
-     [user_row("young-active", **key(1, 89 * DAY, DAY)), user_row("old-inactive", **key(1, 200 * DAY, DAY, active=False))]),
+     [user_row("young-active", **key(1, 89 * DAY, DAY)),
+      user_row("old-inactive", **key(1, 200 * DAY, DAY, active=False))]),
     ("unused >45d", [user_row("key-idle", **key(1, 100 * DAY, 46 * DAY)), console("password-idle", 46 * DAY)],
      [user_row("key-recent", **key(1, 100 * DAY, 44 * DAY)), console("password-recent", 44 * DAY)]),
     ("never used", [user_row("key-never", **key(1, 10 * DAY, None)), console("password-never", None)],
      [user_row("inactive-never", **key(1, 10 * DAY, None, active=False)), console("password-used", DAY)]),
     ("2 keys", [user_row("two-active", **key(1, DAY, DAY), **key(2, DAY, DAY))],
      [user_row("one-active", **key(1, DAY, DAY), **key(2, DAY, DAY, active=False))]),
-    ("inactive key", [user_row("inactive", **key(2, DAY, DAY, active=False))], [user_row("active", **key(2, DAY, DAY))]),
+    ("inactive key", [user_row("inactive", **key(2, DAY, DAY, active=False))],
+     [user_row("active", **key(2, DAY, DAY))]),
     ("cert", [user_row("cert-on", cert_1_active="true", cert_1_last_rotated=at(DAY))],
      [user_row("cert-off", cert_1_active="false", cert_1_last_rotated=at(DAY))]),
 ])

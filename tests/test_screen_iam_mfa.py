@@ -310,6 +310,40 @@ async def test_qr_on_small_terminals(make_app, users, iam, size, drawn):
         await press(app, pilot, screen, "#cancel")
 
 
+async def test_qr_comes_back_whole_and_centred_after_a_resize(make_app, users, iam):
+    """Issue 17: after 120x40 -> 80x24 -> 120x40 the code stayed partly scrolled out of
+    view. After each resize it is laid out again, whole on screen and centred."""
+    from screens.compat import screen_lines
+
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_step(app, pilot)
+        await start(app, pilot, screen)
+        qr, body = screen.query_one("#qr"), screen.query_one("#body")
+
+        def assert_whole_and_centred():
+            assert qr.cells is not None
+            assert body.region.contains_region(qr.region), (qr.region, body.region)
+            line = screen_lines(app)[1][qr.region.y].text[qr.region.x:qr.region.right]  # as on screen
+            left, right = line.index("▀"), len(line) - 1 - line.rindex("▀")
+            assert abs(left - right) <= 1, (left, right)
+            assert decode(widget_image(qr)) == [screen._enrollment.uri]
+
+        assert_whole_and_centred()
+        for size in ((80, 24), (120, 40), (100, 30), (120, 40)):
+            body.scroll_end(animate=False)  # the operator scrolled down to the code fields
+            await pilot.pause()
+            await pilot.resize_terminal(*size)
+            await settle(app, pilot)
+            await pilot.pause()
+            if size == (80, 24):
+                assert qr.cells is None and "too small" in str(qr.render())
+                assert body.region.contains_region(qr.region)  # the message is in view
+            else:
+                assert_whole_and_centred()
+        await press(app, pilot, screen, "#cancel")
+
+
 # --- writes are never cancelled by another action: no orphaned device --------------------------
 
 
