@@ -187,6 +187,9 @@ async def test_rejected_codes_show_next_to_the_field_and_keep_the_device(make_ap
         assert screen.query_one("#code1").value == "" and screen.query_one("#code2").value == ""
         await type_codes(app, pilot, screen, "12", code2)
         assert "a code is 6 digits" in text_of(screen, "#code1-error")
+        screen.query_one("#code1").focus()
+        await pilot.press("1")  # issue 17: typing a code again takes "a code is 6 digits" away
+        assert text_of(screen, "#code1-error") == ""
         assert not screen.query_one("#enrol").has_class("hidden")
         assert len(unassigned(iam)) == 1
         assert iam.list_mfa_devices(UserName="alice")["MFADevices"] == []

@@ -365,3 +365,19 @@ async def test_filter_flags_columns_and_placeholder(make_app, sandbox, size):
         await pilot.press("enter")
         assert {"<root_account>", "alice.nguyen", "erin.walsh", "svc-backup"} <= set(table_users(screen))
         assert "carol.diaz" not in table_users(screen)  # no access key
+
+
+async def test_a_file_error_goes_after_a_later_report(make_app, sandbox, tmp_path):
+    """Issue 17: the error of a bad file described that file; a report generated after it
+    (it worked) takes the message away."""
+    bad = tmp_path / "bad.csv"
+    bad.write_text("not,a,report\n")
+    app = make_app(sandbox=sandbox)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_step(app, pilot)
+        await analyse_file(app, pilot, screen, bad)
+        assert "bad.csv" in text(screen, "#file-error")
+        await pilot.press("f2")  # generate and download
+        await settle(app, pilot)
+        assert not screen.query_one("#results").has_class("hidden")
+        assert text(screen, "#file-error") == ""
