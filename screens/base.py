@@ -146,7 +146,7 @@ class StepList(ListView):
         text = f"{STATUS_MARKS[status]} {STEPS_BY_ID[step_id].title}"
         exported = rec.evidence.get("exported_at") if rec is not None and step_id == "summary" else None
         if status == Status.DONE and isinstance(exported, str):  # the summary closes with an export
-            text += f" (exported {exported[:16].replace('T', ' ')})"
+            text += f" (exported {short_time(exported)})"  # local; the record keeps the full time
         return Text(text)
 
     def refresh_steps(self) -> None:
