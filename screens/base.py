@@ -21,7 +21,7 @@ from textual.worker import Worker, WorkerState
 from screens.dialogs import Choice
 from screens.safe import Plain, text
 from wizard.aws import READ_ONLY_REASON
-from wizard.checklist import STEPS_BY_ID, Checklist, Status, status_label
+from wizard.checklist import STEPS_BY_ID, Checklist, Status, status_label, utcnow
 from wizard.errors import UnexpectedError, WizardError
 from wizard.steps import STEPS, simulations
 
@@ -52,7 +52,7 @@ def short_time(iso: str | None, now: datetime | None = None) -> str:
         return iso
     if at.tzinfo is None:
         at = at.replace(tzinfo=timezone.utc)
-    local, today = at.astimezone(), (now or datetime.now(timezone.utc)).astimezone()
+    local, today = at.astimezone(), (now or utcnow()).astimezone()  # the app's one clock
     if local.date() == today.date():
         return local.strftime("%H:%M")
     if local.year == today.year:

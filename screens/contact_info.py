@@ -25,7 +25,7 @@ class ContactInfoScreen(RootStepScreen):
     def compose_step(self) -> ComposeResult:
         yield plain("Reading the contact information from AWS …", id="aws-contact", classes="facts")
         yield plain("Before enabling root MFA, confirm both recovery channels work:", classes="help")
-        yield TickBox("The root email inbox receives mail (I sent a test message and saw it)",
+        yield TickBox("The root email inbox receives mail (a test message arrived)",
                        id="email-ok")
         yield TickBox("The account phone number is in service and answered by us", id="phone-ok")
         yield field_error("reachable")
