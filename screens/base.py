@@ -199,6 +199,8 @@ class StepScreen(Screen):
         super().__init__(name=self.STEP_ID)
         self._pending: dict[Worker, _Pending] = {}
         self._writes = 0
+        self._revealing: tuple[Widget, Any] | None = None  # focus_primary's widget, the scroll then
+        self._layout_watched = False
 
     @property
     def wapp(self) -> RootWizardApp:
@@ -230,6 +232,9 @@ class StepScreen(Screen):
         return from a dialog."""
 
     def on_screen_resume(self) -> None:
+        if not self._layout_watched:
+            self._layout_watched = True
+            self.screen_layout_refresh_signal.subscribe(self, self._bring_into_view)
         self.refresh_chrome()
         self._apply_sidebar()
         self.call_after_refresh(self.focus_primary)
@@ -270,7 +275,28 @@ class StepScreen(Screen):
         if force or self.focused is None or self.focused is body:
             button = self.primary_widget()
             if button is not None:
-                button.focus()
+                button.focus(scroll_visible=False)
+                self._revealing = (button, self.query_one("#body").scroll_offset)
+                self.call_after_refresh(self._bring_into_view)  # the focus is set by then
+
+    def _bring_into_view(self, _screen: object = None) -> None:
+        """Keep the primary action the step focused in view, without animation, each time
+        the layout settles (a result shown above it moves it down; when that layout lands
+        is not known in advance), until the focus moves or the operator scrolls. Textual's
+        own focus scroll is animated and runs once, so where the view stood depended on
+        timing (the step snapshots differed between runs)."""
+        if self._revealing is None:
+            return
+        widget, offset = self._revealing
+        body = self.query_one("#body")
+        if self.focused is None or self.focused is body:  # the focus is not given yet
+            return
+        if self.focused is not widget or body.scroll_offset != offset:
+            self._revealing = None
+            return
+        if not self.can_view_entire(widget):
+            self.scroll_to_center(widget, animate=False, origin_visible=True, immediate=True)
+            self._revealing = (widget, body.scroll_offset)
 
     def verify_button(self) -> str | None:
         """VERIFY's id when that button is shown and enabled now."""

@@ -53,6 +53,7 @@ def sandbox(monkeypatch):
 async def open_step(pilot, step: str, prepare: bool = False) -> None:
     """Connect, open ``step`` and, with ``prepare``, bring it to the state the README shows."""
     app = pilot.app
+    app.animation_level = "none"  # an animated scroll would be caught half-way on a loaded machine
     await settle(app, pilot)
     if step != "connect":
         app.goto(step)
