@@ -295,7 +295,8 @@ class StepScreen(Screen):
             self._revealing = None
             return
         if not self.can_view_entire(widget):
-            self.scroll_to_center(widget, animate=False, origin_visible=True, immediate=True)
+            # the least scroll that shows it: what is above it (a warning, a result) stays in view
+            self.scroll_to_widget(widget, animate=False, immediate=True)
             self._revealing = (widget, body.scroll_offset)
 
     def verify_button(self) -> str | None:

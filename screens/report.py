@@ -9,6 +9,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -26,6 +27,7 @@ from wizard.checklist import STEPS_BY_ID, Checklist, Status
 from wizard.credreport.table import CELL_COLUMNS, FLAG_LABELS, FLAGS, UserRow
 from wizard.errors import InputError
 from wizard.report_flow import ReportResult
+from wizard.text import visible
 
 CACHE_KEY = "credential_report"
 SEVERITY_STYLES = {"critical": "bold white on red", "high": "bold red", "medium": "bold yellow", "low": "bold"}
@@ -69,10 +71,16 @@ MAX_WIDTHS = (32, len(", ".join(FLAG_LABELS)), 7, 3, 13, 34, 34)
 USER_COLUMNS = tuple(zip(CELL_COLUMNS, MAX_WIDTHS))
 
 
+def shown_width(cell: str) -> int:
+    """Cells the table draws for ``cell``: control characters are shown escaped, wide
+    characters take two cells (plain ASCII, nearly every cell, is its length)."""
+    return len(cell) if cell.isascii() and cell.isprintable() else cell_len(visible(cell))
+
+
 def fitted_columns(cells: Sequence[Sequence[str]]) -> list[tuple[str, int]]:
-    """(label, width) for each column: the longest value or label, at most MAX_WIDTHS (one
-    pass per column: 5,000 rows take about a millisecond on the UI thread)."""
-    return [(label, min(most, max(len(label), max((len(row[i]) for row in cells), default=0))))
+    """(label, width) for each column: the longest value or label as drawn, at most
+    MAX_WIDTHS (one pass per column: 5,000 rows take a few milliseconds on the UI thread)."""
+    return [(label, min(most, max(len(label), max((shown_width(row[i]) for row in cells), default=0))))
             for i, (label, most) in enumerate(zip(CELL_COLUMNS, MAX_WIDTHS))]
 
 class ReportScreen(StepScreen):

@@ -243,9 +243,11 @@ async def test_orphans_are_offered_for_cleanup(make_app, users, iam):
         screen = await open_step(app, pilot)
         assert not screen.query_one("#orphans").has_class("hidden")
         assert orphan in text_of(screen, "#orphans-text")
+        assert app.focused.id == "keep-orphans"  # the question first; Enter would change nothing
         await pilot.click("#delete-orphans")
         await settle(app, pilot)
         await wait_until(lambda: screen.query_one("#orphans").has_class("hidden"), pilot)
+        await wait_until(lambda: app.focused is not None and app.focused.id == "start", pilot)  # then enrol
     assert unassigned(iam) == []
 
 
