@@ -91,23 +91,24 @@ async def test_the_focus_waits_for_the_reads_that_choose_it(make_app, monkeypatc
     the step reads (alternate contacts: the first field of the first contact AWS lacks), so
     the focus, and the scroll that follows it, is given when the read is done, however slow
     the read; not to a button first and then kept there."""
-    import time
+    import threading
 
     import screens.contacts
 
-    original = screens.contacts.read_alternate_contacts
+    original, release = screens.contacts.read_alternate_contacts, threading.Event()
 
-    def slow(aws):
-        time.sleep(1.0)
+    def held(aws):
+        assert release.wait(20)
         return original(aws)
 
-    monkeypatch.setattr(screens.contacts, "read_alternate_contacts", slow)
+    monkeypatch.setattr(screens.contacts, "read_alternate_contacts", held)
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(app, pilot)
         app.goto("alternate_contacts")
         await pilot.pause(0.3)
-        assert app.focused is None or app.focused.id == "body"  # nothing to act on yet
+        assert app.focused is None or app.focused.id == "body"  # the read is held: nothing to act on yet
+        release.set()
         await settle(app, pilot)
         await pilot.pause()
         assert app.focused is not None and app.focused.id == "security-name"
