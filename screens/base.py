@@ -22,7 +22,7 @@ from screens.compat import SteadyFooter
 from screens.dialogs import Choice
 from screens.safe import Plain, text
 from wizard.aws import READ_ONLY_REASON
-from wizard.checklist import STEPS_BY_ID, Checklist, Status, status_label
+from wizard.checklist import STEPS_BY_ID, Checklist, Status, status_label, utcnow
 from wizard.errors import UnexpectedError, WizardError
 from wizard.steps import STEPS, simulations
 
@@ -53,7 +53,7 @@ def short_time(iso: str | None, now: datetime | None = None) -> str:
         return iso
     if at.tzinfo is None:
         at = at.replace(tzinfo=timezone.utc)
-    local, today = at.astimezone(), (now or datetime.now(timezone.utc)).astimezone()
+    local, today = at.astimezone(), (now or utcnow()).astimezone()  # the app's one clock
     if local.date() == today.date():
         return local.strftime("%H:%M")
     if local.year == today.year:
@@ -147,7 +147,7 @@ class StepList(ListView):
         text = f"{STATUS_MARKS[status]} {STEPS_BY_ID[step_id].title}"
         exported = rec.evidence.get("exported_at") if rec is not None and step_id == "summary" else None
         if status == Status.DONE and isinstance(exported, str):  # the summary closes with an export
-            text += f" (exported {exported[:16].replace('T', ' ')})"
+            text += f" (exported {short_time(exported)})"  # local; the record keeps the full time
         return Text(text)
 
     def refresh_steps(self) -> None:
@@ -200,6 +200,8 @@ class StepScreen(Screen):
         super().__init__(name=self.STEP_ID)
         self._pending: dict[Worker, _Pending] = {}
         self._writes = 0
+        self._revealing: tuple[Widget, Any] | None = None  # focus_primary's widget, the scroll then
+        self._layout_watched = False
 
     @property
     def wapp(self) -> RootWizardApp:
@@ -231,6 +233,9 @@ class StepScreen(Screen):
         return from a dialog."""
 
     def on_screen_resume(self) -> None:
+        if not self._layout_watched:
+            self._layout_watched = True
+            self.screen_layout_refresh_signal.subscribe(self, self._bring_into_view)
         self.refresh_chrome()
         self._apply_sidebar()
         self.call_after_refresh(self.focus_primary)
@@ -257,14 +262,43 @@ class StepScreen(Screen):
         return None
 
     def focus_primary(self, *, force: bool = False) -> None:
-        """Focus the primary action unless the operator has focused something else."""
+        """Focus the primary action unless the operator has focused something else.
+
+        Not while one of the screen's AWS calls is running: what it reads decides the
+        primary action (e.g. the first contact AWS lacks) and the layout around it (a result
+        panel above the button), so the focus (and the scroll that follows it) would depend
+        on which came first. The call's end focuses it (``_worker_changed``)."""
         if not self.is_attached or self.app.screen is not self:
+            return
+        if not force and self._pending:
             return
         body = self.query_one("#body")
         if force or self.focused is None or self.focused is body:
             button = self.primary_widget()
             if button is not None:
-                button.focus()
+                button.focus(scroll_visible=False)
+                self._revealing = (button, self.query_one("#body").scroll_offset)
+                self.call_after_refresh(self._bring_into_view)  # the focus is set by then
+
+    def _bring_into_view(self, _screen: object = None) -> None:
+        """Keep the primary action the step focused in view, without animation, each time
+        the layout settles (a result shown above it moves it down; when that layout lands
+        is not known in advance), until the focus moves or the operator scrolls. Textual's
+        own focus scroll is animated and runs once, so where the view stood depended on
+        timing (the step snapshots differed between runs)."""
+        if self._revealing is None:
+            return
+        widget, offset = self._revealing
+        body = self.query_one("#body")
+        if self.focused is None or self.focused is body:  # the focus is not given yet
+            return
+        if self.focused is not widget or body.scroll_offset != offset:
+            self._revealing = None
+            return
+        if not self.can_view_entire(widget):
+            # the least scroll that shows it: what is above it (a warning, a result) stays in view
+            self.scroll_to_widget(widget, animate=False, immediate=True)
+            self._revealing = (widget, body.scroll_offset)
 
     def verify_button(self) -> str | None:
         """VERIFY's id when that button is shown and enabled now."""
@@ -290,6 +324,10 @@ class StepScreen(Screen):
             body.scroll_page_up(animate=False)
         else:
             body.scroll_page_down(animate=False)
+
+    def help_sections(self) -> list[tuple[str, str]]:
+        """Hook: (title, text) sections the step's help (F1) adds after the registry's."""
+        return []
 
     def action_help(self) -> None:
         from screens.help import HelpScreen

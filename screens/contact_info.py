@@ -12,6 +12,7 @@ from textual.widget import Widget
 from textual.widgets import Checkbox, Static
 
 from screens.root_base import RootStepScreen, field_error, plain
+from screens.tickbox import TickBox
 from wizard.errors import InputError
 from wizard.rootflow import ContactRead, contact_information_lines, read_contact_information
 
@@ -24,9 +25,9 @@ class ContactInfoScreen(RootStepScreen):
     def compose_step(self) -> ComposeResult:
         yield plain("Reading the contact information from AWS …", id="aws-contact", classes="facts")
         yield plain("Before enabling root MFA, confirm both recovery channels work:", classes="help")
-        yield Checkbox("The root email inbox receives mail (I sent a test message and saw it)",
+        yield TickBox("The root email inbox receives mail (a test message arrived)",
                        id="email-ok")
-        yield Checkbox("The account phone number is in service and answered by us", id="phone-ok")
+        yield TickBox("The account phone number is in service and answered by us", id="phone-ok")
         yield field_error("reachable")
 
     def primary_widget(self) -> Widget | None:

@@ -48,6 +48,8 @@ def help_text(screen: StepScreen) -> Text:
         section("In the AWS console", f"{guide.console_path}\n{guide.link}")
         if guide.verify_api:
             section("How the wizard sees it", guide.verify_api)
+    for title, body in screen.help_sections():
+        section(title, body)
     shown: dict[str, list[str]] = {}  # description -> keys
     for active in screen.active_bindings.values():
         binding = active.binding

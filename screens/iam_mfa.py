@@ -38,7 +38,9 @@ INTRO = (
 
 class IamMfaScreen(SeedViewMixin, StepScreen):
     STEP_ID = "iam_user_mfa"
-    PRIMARY = ("submit", "start", "create-admin")
+    # Devices assigned to nobody are a question to answer first: "Leave them" has the focus
+    # (Enter changes nothing; Delete is one shift+Tab away), then the enrolment.
+    PRIMARY = ("keep-orphans", "submit", "start", "create-admin")
     BINDINGS = [
         Binding("f2", "press('start')", "Create device", id="iam_user_mfa.start"),
         Binding("f2", "press('submit')", "Enable MFA", id="iam_user_mfa.submit"),
@@ -156,10 +158,12 @@ class IamMfaScreen(SeedViewMixin, StepScreen):
         self.notify(f"Deleted {len(deleted)} unassigned device(s).")
         self._orphans = []
         self.query_one("#orphans").add_class("hidden")
+        self.call_after_refresh(self.focus_primary, force=True)  # on to the enrolment
 
     @on(Button.Pressed, "#keep-orphans")
     def _keep_orphans(self) -> None:
         self.query_one("#orphans").add_class("hidden")
+        self.call_after_refresh(self.focus_primary, force=True)
 
     # -- choosing / creating the user -------------------------------------------------------
     @on(OptionList.OptionSelected, "#users")

@@ -16,6 +16,7 @@ from textual.containers import Horizontal
 from textual.widgets import Button, Checkbox, Input, Label, Static
 
 from screens.base import ErrorHandler, StepScreen, WriteButton
+from screens.tickbox import TickBox
 from wizard.checklist import BELOW_CIS_LABEL, Status
 from wizard.errors import WizardError
 from wizard.policy import (
@@ -69,6 +70,7 @@ class PolicyScreen(StepScreen):
         self._loaded = False
         # What each confirmation checkbox was shown for: it covers exactly these.
         self._confirming: dict[str, list[str]] = {"confirm-weakening": [], "confirm-below-cis": []}
+        self._refused = False  # the error panel shows a refusal of the form as it is
 
     # -- layout ----------------------------------------------------------------------------
     def compose_body(self) -> ComposeResult:
@@ -78,7 +80,7 @@ class PolicyScreen(StepScreen):
                      "for every field. Edit any field; the diff below follows.", classes="help")
         for spec in FIELDS:
             if spec.kind is bool:
-                yield Checkbox(spec.label, id=f"f-{spec.name}", disabled=True)
+                yield TickBox(spec.label, id=f"f-{spec.name}", disabled=True)
             else:
                 yield Label(_range_text(spec.name), classes="field-label")
                 yield Input(id=f"f-{spec.name}", disabled=True)
@@ -96,10 +98,10 @@ class PolicyScreen(StepScreen):
         yield Static("", id="diff-note", classes="help hidden")
         yield Static("", id="cis")
         yield Static("", id="weaker-note", classes="warning hidden")
-        yield Checkbox("I confirm weakening the fields marked WEAKER", id="confirm-weakening",
+        yield TickBox("I confirm weakening the fields marked WEAKER", id="confirm-weakening",
                        classes="hidden")
         yield Static("", id="below-cis-note", classes="warning hidden")
-        yield Checkbox("I confirm applying a policy below the CIS baseline", id="confirm-below-cis",
+        yield TickBox("I confirm applying a policy below the CIS baseline", id="confirm-below-cis",
                        classes="hidden")
         with Horizontal(classes="buttons"):
             yield WriteButton("Apply and verify", id="apply", variant="primary", disabled=True)
@@ -168,6 +170,9 @@ class PolicyScreen(StepScreen):
     @on(Input.Changed)
     @on(Checkbox.Changed)
     def _changed(self, event: Input.Changed | Checkbox.Changed) -> None:
+        if self._refused:  # the refusal described the form before this change
+            self._refused = False
+            self.clear_error()
         if event.control.id not in self._confirming:
             self._refresh()
 
@@ -235,26 +240,36 @@ class PolicyScreen(StepScreen):
     def _apply(self) -> None:
         proposed = self._parse()
         if proposed is None:
-            self.show_error("Some fields need attention: see the messages under them. Nothing was changed.")
+            first = next(spec.name for spec in FIELDS if not self.query_one(f"#err-{spec.name}").has_class("hidden"))
+            self._refuse("Some fields need attention: see the messages under them. Nothing was changed.",
+                         f"#f-{first}")
             return
         weak = weakened_fields(self._current, proposed)
         confirmed = set(self._confirmed("confirm-weakening"))
         if set(weak) - confirmed:
-            self.show_error("The proposal is weaker than the current policy in: "
-                            + ", ".join(FIELD[n].label for n in weak)
-                            + ". Tick the confirmation to apply it anyway. Nothing was changed.")
+            self._refuse("The proposal is weaker than the current policy in: "
+                         + ", ".join(FIELD[n].label for n in weak)
+                         + ". Tick the confirmation to apply it anyway. Nothing was changed.", "#confirm-weakening")
             return
         failing = cis_failing(proposed)
         below_confirmed = set(self._confirmed("confirm-below-cis"))
         if set(failing) - below_confirmed:
-            self.show_error("The proposal is below the CIS baseline: it fails " + "; ".join(failing)
-                            + ". Tick the confirmation to apply it anyway. Nothing was changed.")
+            self._refuse("The proposal is below the CIS baseline: it fails " + "; ".join(failing)
+                         + ". Tick the confirmation to apply it anyway. Nothing was changed.", "#confirm-below-cis")
             return
         self.query_one("#apply", Button).disabled = True
         self.query_one("#result", Static).update("Applying (iam:UpdateAccountPasswordPolicy) …")
         self.run_aws(apply_policy, self.ctx.aws, proposed, self._current, confirmed,
                      confirmed_below_cis=below_confirmed, previous=self.ctx.checklist.step(self.STEP_ID),
                      then=self._applied, write=True)
+
+    def _refuse(self, message: str, attention: str) -> None:
+        """Apply refused: said in the error panel, and the focus (so the view) goes to what
+        needs the operator (a field, a confirmation), wherever the view was. The message
+        goes once the form changes (``_changed``): it describes the form as it was."""
+        self.show_error(message)
+        self._refused = True
+        self.query_one(attention).focus()
 
     def _applied(self, evidence: dict) -> None:
         self.change(Status.DONE, evidence=evidence, source="aws")

@@ -77,9 +77,11 @@ class QrCode(Widget):
             return Text(self.fit.message, style="bold")
         self.cells = half_block_rows(self._matrix, self.fit.quiet)
         text = Text(no_wrap=True, overflow="crop")
+        margin = " " * max(0, (self.content_size.width - self.fit.cols) // 2)  # centred in the width
         for y, row in enumerate(self.cells):
             if y:
                 text.append("\n")
+            text.append(margin)
             for cell in row:
                 text.append(HALF_BLOCK, _STYLES[cell])
         return text

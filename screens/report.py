@@ -4,15 +4,18 @@ per-user table. The work is in wizard.report_flow; this screen shows and collect
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.geometry import Size
 from textual.timer import Timer
 from textual.widgets import Button, Input, ProgressBar, Static
 
@@ -21,23 +24,64 @@ from screens.base import StepScreen
 from screens.virtual_table import VirtualTable
 from wizard import report_flow
 from wizard.checklist import STEPS_BY_ID, Checklist, Status
-from wizard.credreport.table import UserRow
+from wizard.credreport.table import CELL_COLUMNS, FLAG_LABELS, FLAGS, UserRow
 from wizard.errors import InputError
 from wizard.report_flow import ReportResult
+from wizard.text import visible
 
 CACHE_KEY = "credential_report"
 SEVERITY_STYLES = {"critical": "bold white on red", "high": "bold red", "medium": "bold yellow", "low": "bold"}
 FILTER_DELAY_S = 0.3
-FLAGS_HELP = "no MFA, access key, key >90d, unused >45d, never used, 2 keys, inactive key, cert"
+FLAGS_HELP = "Filter by user name or flag:"
+
+
+class FlagLegend(Static):
+    """The filter's flags, wrapped between flags (never inside one) for the widget's width."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__("", markup=False, **kwargs)
+
+    @staticmethod
+    def lines(width: int) -> list[str]:
+        lines, line = [], FLAGS_HELP
+        for i, label in enumerate(FLAG_LABELS):
+            part = label + (" ·" if i < len(FLAG_LABELS) - 1 else ".")
+            if len(line) + 1 + len(part) > width and line:
+                lines.append(line)
+                line = part
+            else:
+                line = f"{line} {part}" if line else part
+        return [*lines, line]
+
+    def render(self) -> Text:
+        return Text("\n".join(self.lines(self.content_size.width or 80)))
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        return len(self.lines(max(width, 1)))
 
 
 def _matches(row: UserRow, term: str) -> bool:
     return term in row.user.lower() or any(term in flag.lower() for flag in row.flags)
 
 
-# Fixed widths (IAM user names can be 64 characters; the table scrolls sideways).
-USER_COLUMNS = (("User", 32), ("Console", 7), ("MFA", 4), ("Password used", 13), ("Key 1", 32),
-                ("Key 2", 32), ("Flags", 60))
+# The most a column takes (CELL_COLUMNS order); each is fitted to the longest value shown, so
+# at 120x40 the user, flags, console and MFA need no sideways scrolling. The user column
+# stays when the others scroll (IAM user names can be 64 characters: longer ones are cut).
+MAX_WIDTHS = (32, len(", ".join(FLAG_LABELS)), 7, 3, 13, 34, 34)
+USER_COLUMNS = tuple(zip(CELL_COLUMNS, MAX_WIDTHS))
+
+
+def shown_width(cell: str) -> int:
+    """Cells the table draws for ``cell``: control characters are shown escaped, wide
+    characters take two cells (plain ASCII, nearly every cell, is its length)."""
+    return len(cell) if cell.isascii() and cell.isprintable() else cell_len(visible(cell))
+
+
+def fitted_columns(cells: Sequence[Sequence[str]]) -> list[tuple[str, int]]:
+    """(label, width) for each column: the longest value or label as drawn, at most
+    MAX_WIDTHS (one pass per column: 5,000 rows take a few milliseconds on the UI thread)."""
+    return [(label, min(most, max(len(label), max((shown_width(row[i]) for row in cells), default=0))))
+            for i, (label, most) in enumerate(zip(CELL_COLUMNS, MAX_WIDTHS))]
 
 class ReportScreen(StepScreen):
     STEP_ID = "credential_report"
@@ -69,7 +113,8 @@ class ReportScreen(StepScreen):
             yield Static("Findings", classes="section")
             yield Vertical(id="findings")
             yield Static("Users", classes="section")
-            yield Input(id="filter", placeholder=f"filter by user name or flag ({FLAGS_HELP})")
+            yield FlagLegend(id="filter-help", classes="help")
+            yield Input(id="filter", placeholder="user name or flag, e.g. no MFA")
             yield Static("", id="filter-count")
             yield VirtualTable(USER_COLUMNS, id="users")
 
@@ -217,6 +262,7 @@ class ReportScreen(StepScreen):
         box.remove_children()
         box.mount_all(self._finding_widgets(result) or [Static("No findings.")])
         self._rows, self._cells = result.rows, result.cells
+        self.query_one("#users", VirtualTable).set_columns(fitted_columns(self._cells))
         self.query_one("#results").remove_class("hidden")
         self._fill(self.query_one("#filter", Input).value)
 
@@ -238,6 +284,11 @@ class ReportScreen(StepScreen):
     def _goto(self, event: Button.Pressed) -> None:
         if event.button.name:
             self.wapp.goto(event.button.name)
+
+    def help_sections(self) -> list[tuple[str, str]]:
+        width = max(len(label) for label in FLAG_LABELS)
+        return [("Flags of the user table (the filter matches a user name or a flag)",
+                 "\n".join(f"{label.ljust(width)}  {meaning}" for label, meaning in FLAGS))]
 
     # -- command palette ---------------------------------------------------------------------
     def action_reread(self) -> None:

@@ -64,6 +64,12 @@ class VirtualTable(ScrollView, can_focus=True):
         self._columns.append((label, width))
         self._resize()
 
+    def set_columns(self, columns: Sequence[tuple[str, int]]) -> None:
+        """New (label, width) pairs, e.g. widths fitted to the rows about to be shown."""
+        self._columns = list(columns)
+        self._resize()
+        self.refresh()
+
     def set_rows(self, rows: Sequence[Sequence[str]]) -> None:
         """Show ``rows`` (kept, not copied); the cursor goes back to the first row."""
         self._rows = rows

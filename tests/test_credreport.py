@@ -647,11 +647,55 @@ def test_user_table_rows():
     assert root.flags == ["no MFA", "access key", "inactive key"]
     assert (alice.console, alice.mfa, alice.password_last_used) == ("yes", "no", "3 d ago")
     assert (alice.key1, alice.key2) == ("active, 120 d, used 3 d ago", "—")
-    assert alice.flags == ["no MFA", "key >90d"]
+    assert alice.flags == ["no MFA", "access key", "key >90d"]
     assert (bob.key1, bob.key2) == ("inactive, 50 d, used 49 d ago", "active, 10 d, never used")
     assert bob.password_last_used == "never"
-    assert bob.flags == ["no MFA", "unused >45d", "never used", "inactive key"]
-    assert (gone.console, gone.password_last_used, gone.flags) == ("no", "5 d ago", [])
+    assert bob.flags == ["no MFA", "access key", "unused >45d", "never used", "inactive key"]
+    assert (gone.console, gone.password_last_used, gone.flags) == ("no", "5 d ago", ["no MFA"])
+    assert alice.cells[:2] == ("alice", "no MFA, access key, key >90d")  # who, then what is wrong
+
+
+def user_flags(*users: dict[str, str], root: dict[str, str] | None = None) -> dict[str, list[str]]:
+    return {r.user: r.flags for r in user_table(report_of(*users, root=root), NOW)}
+
+
+@pytest.mark.parametrize(("label", "flagged", "not_flagged"), [
+    # issue 17: "access key" matched only the root row
+    ("access key", [user_row("active-key", **key(1, DAY, DAY)),
+                    user_row("inactive-key", **key(2, DAY, DAY, active=False))],
+     [console("password-only", DAY)]),
+    ("no MFA", [console("console-no-mfa", DAY), user_row("api-no-mfa", **key(1, DAY, DAY))],
+     [console("console-mfa", DAY, mfa_active="true"), user_row("api-mfa", mfa_active="true")]),
+    ("key >90d", [user_row("old-active", **key(1, 91 * DAY, DAY))],
+     [user_row("young-active", **key(1, 89 * DAY, DAY)),
+      user_row("old-inactive", **key(1, 200 * DAY, DAY, active=False))]),
+    ("unused >45d", [user_row("key-idle", **key(1, 100 * DAY, 46 * DAY)), console("password-idle", 46 * DAY)],
+     [user_row("key-recent", **key(1, 100 * DAY, 44 * DAY)), console("password-recent", 44 * DAY)]),
+    ("never used", [user_row("key-never", **key(1, 10 * DAY, None)), console("password-never", None)],
+     [user_row("inactive-never", **key(1, 10 * DAY, None, active=False)), console("password-used", DAY)]),
+    ("2 keys", [user_row("two-active", **key(1, DAY, DAY), **key(2, DAY, DAY))],
+     [user_row("one-active", **key(1, DAY, DAY), **key(2, DAY, DAY, active=False))]),
+    ("inactive key", [user_row("inactive", **key(2, DAY, DAY, active=False))],
+     [user_row("active", **key(2, DAY, DAY))]),
+    ("cert", [user_row("cert-on", cert_1_active="true", cert_1_last_rotated=at(DAY))],
+     [user_row("cert-off", cert_1_active="false", cert_1_last_rotated=at(DAY))]),
+])
+def test_each_flag_matches_what_its_label_says(label, flagged, not_flagged):
+    """Issue 17: every flag of the user table (and its filter) holds for exactly the users
+    its label describes, IAM users as root."""
+    from wizard.credreport.table import FLAG_LABELS
+
+    assert label in FLAG_LABELS
+    flags = user_flags(*flagged, *not_flagged)
+    assert [u["user"] for u in flagged] == [name for name, tags in flags.items() if label in tags and name != ROOT_USER]
+    assert all(label not in flags[u["user"]] for u in not_flagged)
+
+
+def test_root_row_flags_follow_the_same_labels():
+    both = root_row(mfa_active="true", **key(1, 100 * DAY, None), **key(2, DAY, DAY, active=False))
+    assert user_flags(root=both)[ROOT_USER] == ["access key", "key >90d", "unused >45d", "never used",
+                                                "inactive key"]
+    assert user_flags(root=root_row(mfa_active="true"))[ROOT_USER] == []
 
 
 def test_user_table_shows_a_future_time_as_zero_days_ago():
@@ -665,7 +709,11 @@ def test_user_table_matches_analysis_on_a_large_report():
     rows = user_table(report, NOW)[1:]
     assert len(rows) == result["user_count"] == 2000
     no_mfa = [r.user for r in rows if "no MFA" in r.flags]
-    assert no_mfa == result["console_users_without_mfa"]
+    with_mfa = set(result["users_with_mfa"])
+    assert no_mfa == [r.user for r in rows if r.user not in with_mfa]
+    assert set(result["console_users_without_mfa"]) <= set(no_mfa)
+    keyed = [r.user for r in rows if "access key" in r.flags]
+    assert keyed == [r.user for r in rows if r.key1 != "—" or r.key2 != "—"]
     old = [r.user for r in rows if "key >90d" in r.flags]
     assert old == list(dict.fromkeys(e["user"] for e in result["access_keys_older_than_90_days"]))
     unused = [r.user for r in rows if "unused >45d" in r.flags]

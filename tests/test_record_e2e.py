@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from screens.base import short_time
 from test_signing import allowed_signers, make_key
 from walk import press, walk
 from wizard.cli import main
@@ -59,7 +60,8 @@ async def test_walk_export_sign_and_verify_names_every_regression(make_app, sand
     assert record["record_version"] == 2 and verify_record(record)
     assert markdown["body_sha256"] == record["body_sha256"] and markdown["body"] == record["body"]
     assert summary.status == "done" and summary.evidence["body_sha256"] == record["body_sha256"]
-    assert summary.evidence["format"] == "markdown" and "exported 20" in sidebar
+    assert summary.evidence["format"] == "markdown"
+    assert f"(exported {short_time(summary.evidence['exported_at'])})" in sidebar  # local, compact
     body = record["body"]
     assert body["after_state"]["root"]["AccountMFAEnabled"] == 1
     assert body["after_state"]["root"]["AccountAccessKeysPresent"] == 0

@@ -84,3 +84,32 @@ async def test_a_failed_save_on_the_summary_is_a_message_not_a_crash(make_app, m
         assert "Not saved" in str(error.render()) and "No space left" in str(error.render())
         assert not error.has_class("hidden")
         assert cl.finished_at is None  # the stamp was undone with the failed save
+
+
+async def test_the_focus_waits_for_the_reads_that_choose_it(make_app, monkeypatch):
+    """Issue 17 (step snapshots differed between runs): the primary action depends on what
+    the step reads (alternate contacts: the first field of the first contact AWS lacks), so
+    the focus, and the scroll that follows it, is given when the read is done, however slow
+    the read; not to a button first and then kept there."""
+    import threading
+
+    import screens.contacts
+
+    original, release = screens.contacts.read_alternate_contacts, threading.Event()
+
+    def held(aws):
+        assert release.wait(20)
+        return original(aws)
+
+    monkeypatch.setattr(screens.contacts, "read_alternate_contacts", held)
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        app.goto("alternate_contacts")
+        await pilot.pause(0.3)
+        assert app.focused is None or app.focused.id == "body"  # the read is held: nothing to act on yet
+        release.set()
+        await settle(app, pilot)
+        await pilot.pause()
+        assert app.focused is not None and app.focused.id == "security-name"
+        assert app.focused.region.y >= app.screen.query_one("#body").region.y  # scrolled into view

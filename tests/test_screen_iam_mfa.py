@@ -187,6 +187,9 @@ async def test_rejected_codes_show_next_to_the_field_and_keep_the_device(make_ap
         assert screen.query_one("#code1").value == "" and screen.query_one("#code2").value == ""
         await type_codes(app, pilot, screen, "12", code2)
         assert "a code is 6 digits" in text_of(screen, "#code1-error")
+        screen.query_one("#code1").focus()
+        await pilot.press("1")  # issue 17: typing a code again takes "a code is 6 digits" away
+        assert text_of(screen, "#code1-error") == ""
         assert not screen.query_one("#enrol").has_class("hidden")
         assert len(unassigned(iam)) == 1
         assert iam.list_mfa_devices(UserName="alice")["MFADevices"] == []
@@ -240,12 +243,14 @@ async def test_orphans_are_offered_for_cleanup(make_app, users, iam):
         screen = await open_step(app, pilot)
         assert not screen.query_one("#orphans").has_class("hidden")
         assert orphan in text_of(screen, "#orphans-text")
+        assert app.focused.id == "keep-orphans"  # the question first; Enter would change nothing
         # The box was just unhidden: click once the layout has given the button its place
         # (on a loaded machine a click could land where the button was not yet drawn).
         await wait_until(lambda: screen.query_one("#delete-orphans").region.area > 0, pilot)
         await pilot.click("#delete-orphans")
         await settle(app, pilot)
         await wait_until(lambda: screen.query_one("#orphans").has_class("hidden"), pilot)
+        await wait_until(lambda: app.focused is not None and app.focused.id == "start", pilot)  # then enrol
     assert unassigned(iam) == []
 
 
@@ -310,6 +315,40 @@ async def test_qr_on_small_terminals(make_app, users, iam, size, drawn):
         else:
             assert qr.cells is None
             assert "too small to show the QR code: it needs 49×25" in str(qr.render())
+        await press(app, pilot, screen, "#cancel")
+
+
+async def test_qr_comes_back_whole_and_centred_after_a_resize(make_app, users, iam):
+    """Issue 17: after 120x40 -> 80x24 -> 120x40 the code stayed partly scrolled out of
+    view. After each resize it is laid out again, whole on screen and centred."""
+    from screens.compat import screen_lines
+
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_step(app, pilot)
+        await start(app, pilot, screen)
+        qr, body = screen.query_one("#qr"), screen.query_one("#body")
+
+        def assert_whole_and_centred():
+            assert qr.cells is not None
+            assert body.region.contains_region(qr.region), (qr.region, body.region)
+            line = screen_lines(app)[1][qr.region.y].text[qr.region.x:qr.region.right]  # as on screen
+            left, right = line.index("▀"), len(line) - 1 - line.rindex("▀")
+            assert abs(left - right) <= 1, (left, right)
+            assert decode(widget_image(qr)) == [screen._enrollment.uri]
+
+        assert_whole_and_centred()
+        for size in ((80, 24), (120, 40), (100, 30), (120, 40)):
+            body.scroll_end(animate=False)  # the operator scrolled down to the code fields
+            await pilot.pause()
+            await pilot.resize_terminal(*size)
+            await settle(app, pilot)
+            await pilot.pause()
+            if size == (80, 24):
+                assert qr.cells is None and "too small" in str(qr.render())
+                assert body.region.contains_region(qr.region)  # the message is in view
+            else:
+                assert_whole_and_centred()
         await press(app, pilot, screen, "#cancel")
 
 

@@ -253,3 +253,30 @@ async def test_applied_message_goes_when_the_form_changes(make_app, moto_endpoin
         assert "Applied and verified" in text_of(screen, "#result")
         await type_into(app, pilot, "MinimumPasswordLength", "10")  # weaker, not applied
         assert text_of(screen, "#result") == ""
+
+
+async def test_a_refusal_brings_the_view_to_what_needs_the_operator(make_app, moto_endpoint):
+    """Issue 17: Apply refused at the bottom of the form (weaker, not confirmed): the
+    confirmation gets the focus and is in view, not only a message at the top; once the
+    operator ticks it (the form changed), the refusal goes."""
+    seed(moto_endpoint, **STRICT)
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_step(app, pilot)
+        await type_into(app, pilot, "MinimumPasswordLength", "16")  # weaker than STRICT's 20
+        screen.query_one("#body").scroll_end(animate=False)
+        await pilot.press("f2")  # Apply and verify
+        await settle(app, pilot)
+        assert "weaker than the current policy" in text_of(screen, "#error")
+        box = screen.query_one("#confirm-weakening", Checkbox)
+        assert app.focused is box
+        await pilot.pause()
+        assert screen.query_one("#body").region.contains_region(box.region)  # in view
+        await pilot.press("space")  # tick it
+        await settle(app, pilot)
+        assert box.value is True and screen.query_one("#error").has_class("hidden")
+        await type_into(app, pilot, "MinimumPasswordLength", "200")  # out of range
+        await pilot.press("f2")
+        await settle(app, pilot)
+        assert app.focused is screen.query_one("#f-MinimumPasswordLength")
+        assert "need attention" in text_of(screen, "#error")

@@ -99,7 +99,8 @@ async def test_report_from_the_sandbox(make_app, sandbox):
         await pilot.press(*"no mfa", "enter")
         no_mfa = table_users(screen)
         assert no_mfa[0] == "<root_account>"
-        assert set(no_mfa[1:]) == set(app.ctx.analysis.console_users_without_mfa)
+        assert set(no_mfa[1:]) == set(app.ctx.analysis.console_users_without_mfa) | {"ops-admin", "erin.walsh",
+                                                                                      "svc-backup", "svc-ci-deploy"}
         screen.query_one("#filter").value = "svc-"
         await pilot.press("enter")
         await wait_until(lambda: table_users(screen) == ["svc-backup", "svc-ci-deploy"], pilot, 10)
@@ -338,3 +339,56 @@ async def test_truncated_file_is_unreadable_and_the_earlier_analysis_stays(make_
         assert "cut.csv: The last row is truncated" in error and "(line 10, column " in error
         assert app.ctx.analysis is shown and screen.query_one("#users").row_count == 9
         assert not screen.query_one("#results").has_class("hidden")
+
+
+@pytest.mark.parametrize("size", [(120, 40), (80, 24)])
+async def test_filter_flags_columns_and_placeholder(make_app, sandbox, size):
+    """Issue 17: every flag filters the users its label says (the "access key" flag matched
+    only root); the placeholder and the list of flags are not cut; the user column comes
+    first, then the flags, and at 120x40 both need no sideways scrolling."""
+    from screens.compat import screen_lines
+    from wizard.credreport.table import FLAG_LABELS
+
+    app = make_app(sandbox=sandbox)
+    async with app.run_test(size=size) as pilot:
+        screen = await open_step(app, pilot)
+        await pilot.press("f2")
+        await settle(app, pilot)
+        field, table = screen.query_one("#filter"), screen.query_one("#users")
+        screen.query_one("#filter-help").scroll_visible(top=True, animate=False)
+        await settle(app, pilot)
+        shown = [line.text for line in screen_lines(app)[1]]
+        for label in FLAG_LABELS:  # each flag whole on one line
+            assert any(label in line for line in shown), (label, shown)
+        assert any(field.placeholder in line for line in shown)  # not cut
+        assert [label for label, _ in table.columns][:2] == ["User", "Flags"]
+        if size == (120, 40):
+            assert sum(width + 2 for _, width in table.columns[:2]) <= table.scrollable_content_region.width
+        rows = {r.user: r for r in screen._rows}
+        field.focus()
+        for label in FLAG_LABELS:
+            field.value = label
+            await pilot.press("enter")
+            expected = [name for name, r in rows.items() if label in r.flags]
+            assert 0 < len(expected) < len(rows), label  # the sandbox has users on both sides
+            assert table_users(screen) == expected, label
+        field.value = "access key"
+        await pilot.press("enter")
+        assert {"<root_account>", "alice.nguyen", "erin.walsh", "svc-backup"} <= set(table_users(screen))
+        assert "carol.diaz" not in table_users(screen)  # no access key
+
+
+async def test_a_file_error_goes_after_a_later_report(make_app, sandbox, tmp_path):
+    """Issue 17: the error of a bad file described that file; a report generated after it
+    (it worked) takes the message away."""
+    bad = tmp_path / "bad.csv"
+    bad.write_text("not,a,report\n")
+    app = make_app(sandbox=sandbox)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_step(app, pilot)
+        await analyse_file(app, pilot, screen, bad)
+        assert "bad.csv" in text(screen, "#file-error")
+        await pilot.press("f2")  # generate and download
+        await settle(app, pilot)
+        assert not screen.query_one("#results").has_class("hidden")
+        assert text(screen, "#file-error") == ""

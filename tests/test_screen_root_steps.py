@@ -354,3 +354,25 @@ async def test_alternate_contacts_write_denied_still_verifies_by_reading(make_ap
         rec = step(app, "alternate_contacts")
         assert rec.status == Status.DONE and rec.evidence_source == "aws"
         stub.assert_no_pending_responses()
+
+
+async def test_every_root_step_the_sandbox_simulates_says_so(make_app):
+    """Issue 17: the root MFA page lacked the SANDBOX F6 line the other root pages show."""
+    from screens.root_base import RootStepScreen
+    from wizard.sandbox import start_sandbox
+    from wizard.steps import SIMULATABLE
+
+    sandbox = start_sandbox()
+    try:
+        app = make_app(sandbox=sandbox)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await settle(app, pilot)
+            shown = []
+            for step_id in app.ctx.checklist.order():
+                await open_step(app, pilot, step_id)
+                if isinstance(app.screen, RootStepScreen) and step_id in SIMULATABLE:
+                    assert "SANDBOX: press F6" in text(app, "#sandbox-hint"), step_id
+                    shown.append(step_id)
+            assert "root_mfa" in shown and len(shown) >= 4
+    finally:
+        sandbox.stop()

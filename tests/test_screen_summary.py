@@ -7,6 +7,7 @@ import json
 from contextlib import asynccontextmanager
 
 from conftest import settle
+from screens.base import short_time
 from walk import goto, press
 from wizard.checklist import Status
 
@@ -27,6 +28,8 @@ async def test_summary_reads_after_state_exports_and_verifies_at_80x24(make_app,
         assert cl.after_state is not None and cl.after_state["account_id"] == "123456789012"
         residual = str(app.screen.query_one("#residual").render())
         assert "[CRITICAL] Root user has no MFA (root-mfa-missing" in residual  # moto: AccountMFAEnabled 0
+        shown = str(app.screen.query_one("#after-state").render())  # issue 17: compact, local
+        assert shown == f"After-state read from AWS at {short_time(cl.after_state['read_at'])}."
         assert "Not complete" in str(app.screen.query_one("#progress").render())
         out = tmp_path / "rec.json"
         app.screen.query_one("#export-path").value = str(out)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from textual.app import App
+from textual.color import Color
 from textual.css.model import SelectorType
 from textual.css.stylesheet import Stylesheet
 from textual.screen import Screen
@@ -104,3 +105,59 @@ async def test_step_screens_look_the_same_after_every_step_screen_was_shown(make
         assert form_layout(app) == fresh
         await goto(app, pilot, "root_mfa")
         assert app.screen.query_one("#secret").styles.text_style == fresh_secret
+
+
+def contrast(a, b) -> float:
+    """WCAG contrast ratio of two textual Colors."""
+
+    def luminance(c) -> float:
+        def channel(v: int) -> float:
+            v = v / 255
+            return v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4
+
+        return 0.2126 * channel(c.r) + 0.7152 * channel(c.g) + 0.0722 * channel(c.b)
+
+    hi, lo = sorted((luminance(a), luminance(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+async def test_contact_fields_stand_out_from_their_form(make_app, sandbox):
+    """Issue 17: the alternate-contact fields were #1e1e1e on #121212 (contrast 1.1): an
+    operator could not see where to type. Each field, focused or not, stands out from the
+    form around it, and its text is readable on it."""
+    app = make_app(sandbox=sandbox)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        await goto(app, pilot, "alternate_contacts")
+        fields = list(app.screen.query(".contact-form Input"))
+        assert len(fields) == 12
+        for field in (fields[0], fields[5]):
+            for focused in (False, True):
+                if focused:
+                    field.focus()
+                else:
+                    app.screen.query_one("#verify").focus()
+                await pilot.pause()
+                around, own = field.background_colors
+                assert contrast(own, around) >= 1.5, (field.id, focused, own.hex, around.hex)
+                assert contrast(Color.from_rich_color(field.rich_style.color), own) >= 4.5
+
+
+async def test_a_ticked_box_looks_different_beyond_its_colour(make_app, sandbox):
+    """Issue 17: a ticked checkbox differs from an unticked one in its glyph and its
+    background (Textual's shows an X in both states, coloured differently)."""
+    from textual.widgets import Checkbox
+
+    app = make_app(sandbox=sandbox)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        await goto(app, pilot, "contact_info")
+        box = app.screen.query_one("#email-ok", Checkbox)
+        box.value = False
+        await pilot.pause()
+        off_text, off_bg = box.render().plain, box.get_component_styles("toggle--button").background
+        box.value = True
+        await pilot.pause()
+        on_text, on_bg = box.render().plain, box.get_component_styles("toggle--button").background
+        assert off_text[:3] == "▐ ▌" and on_text[:3] == "▐✓▌" and off_text[3:] == on_text[3:]
+        assert contrast(on_bg, off_bg) >= 1.5

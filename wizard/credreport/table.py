@@ -39,9 +39,13 @@ class UserRow:
 
     @property
     def cells(self) -> tuple[str, ...]:
-        """The row as table cells, in column order (flags joined)."""
-        return (self.user, self.console, self.mfa, self.password_last_used, self.key1, self.key2,
-                ", ".join(self.flags))
+        """The row as table cells, in CELL_COLUMNS order: who, what is wrong (the flags
+        joined), then the details."""
+        return (self.user, ", ".join(self.flags), self.console, self.mfa, self.password_last_used, self.key1,
+                self.key2)
+
+
+CELL_COLUMNS = ("User", "Flags", "Console", "MFA", "Password used", "Key 1", "Key 2")
 
 
 _YES_NO = {"true": "yes", "false": "no", NOT_SUPPORTED: "n/a"}
@@ -67,11 +71,26 @@ def _texts(row: list[str], dates: dict[str, datetime], now: datetime) -> tuple[s
     return password, keys[0], keys[1]
 
 
+# The user table's flags: (label, what it means). The label is what the table shows and
+# the filter matches; the meaning is said in the step's help and holds for root and users.
+FLAGS: tuple[tuple[str, str], ...] = (
+    ("no MFA", "no MFA device"),
+    ("access key", "has an access key (active or not)"),
+    ("key >90d", "an active access key older than 90 days"),
+    ("unused >45d", "a password or active key unused for more than 45 days"),
+    ("never used", "a console password or an active key never used"),
+    ("2 keys", "two active access keys"),
+    ("inactive key", "an inactive access key"),
+    ("cert", "an active signing certificate"),
+)
+FLAG_LABELS = tuple(label for label, _ in FLAGS)
+
+
 class _Flags:
-    """Who each flag applies to, from an analysis."""
+    """Who each flag applies to, from an analysis (IAM users; root: _root_flags)."""
 
     def __init__(self, a: Analysis) -> None:
-        self.no_mfa = set(a.console_users_without_mfa)
+        self.with_mfa = set(a.users_with_mfa)
         self.old = {e.user for e in a.access_keys_older_than_90_days}
         self.unused = {e.user for e in a.unused_credentials_over_45_days}
         self.never = set(a.password_never_used) | {e.user for e in a.access_keys_never_used}
@@ -79,28 +98,27 @@ class _Flags:
         self.inactive = {e.user for e in a.inactive_access_keys}
         self.cert = {e.user for e in a.active_signing_certificates}
 
-    def of(self, name: str) -> list[str]:
-        return [tag for members, tag in ((self.no_mfa, "no MFA"), (self.old, "key >90d"),
-                                         (self.unused, "unused >45d"), (self.never, "never used"),
-                                         (self.two, "2 keys"), (self.inactive, "inactive key"),
-                                         (self.cert, "cert")) if name in members]
+    def of(self, name: str, has_key: bool) -> list[str]:
+        on = (name not in self.with_mfa, has_key, name in self.old, name in self.unused, name in self.never,
+              name in self.two, name in self.inactive, name in self.cert)
+        return [label for label, flag in zip(FLAG_LABELS, on) if flag]
 
 
 def _root_flags(a: Analysis) -> list[str]:
     root = a.root
     keys = root.access_keys
-    tags = (
-        (not root.mfa_active, "no MFA"),
-        (bool(keys), "access key"),
-        (any(k.active and k.older_than_90_days for k in keys), "key >90d"),
-        (bool(root.unused), "unused >45d"),
-        (any(k.active and k.last_used_date == NA for k in keys)
-         or (root.password_enabled_raw == "true" and root.password_last_used_raw == NO_INFORMATION), "never used"),
-        (root.access_keys_active == 2, "2 keys"),
-        (any(not k.active for k in keys), "inactive key"),
-        (bool(root.signing_certs), "cert"),
+    on = (
+        not root.mfa_active,
+        bool(keys),
+        any(k.active and k.older_than_90_days for k in keys),
+        bool(root.unused),
+        any(k.active and k.last_used_date == NA for k in keys)
+        or (root.password_enabled_raw == "true" and root.password_last_used_raw == NO_INFORMATION),
+        root.access_keys_active == 2,
+        any(not k.active for k in keys),
+        bool(root.signing_certs),
     )
-    return [tag for on, tag in tags if on]
+    return [label for label, flag in zip(FLAG_LABELS, on) if flag]
 
 
 def user_table(report: CredentialReport, now: datetime, analysis: Analysis | None = None) -> list[UserRow]:
@@ -115,6 +133,7 @@ def user_table(report: CredentialReport, now: datetime, analysis: Analysis | Non
     for i, row in enumerate(report.records):
         name = row[0]
         password, key1, key2 = _texts(row, dates, now)
+        has_key = any(row[rotated_at] != NA for _, _, rotated_at, *_ in _KEYS)
         out.append(UserRow(name, _YES_NO[row[_PASSWORD_ENABLED]], "yes" if row[_MFA] == "true" else "no",
-                           password, key1, key2, _root_flags(analysis) if i == 0 else flags.of(name)))
+                           password, key1, key2, _root_flags(analysis) if i == 0 else flags.of(name, has_key)))
     return out
