@@ -54,6 +54,7 @@ class IamMfaScreen(SeedViewMixin, StepScreen):
         self._enrollment: mfa.Enrollment | None = None  # shown on this screen
         self._holder = mfa.EnrollmentHolder()  # owns the device across worker threads
         self._orphans: list[str] = []
+        self._coverage: mfa_coverage.Coverage | None = None  # the last live read shown
         self._admin: mfa.AdminSetup | None = None
         self._acted = False  # an enrolment or a skip was saved: record the next read's outcome
 
@@ -123,6 +124,7 @@ class IamMfaScreen(SeedViewMixin, StepScreen):
 
     def _loaded(self, result: mfa_coverage.MfaChoices) -> None:
         cov, self._orphans = result.coverage, result.orphans
+        self._coverage = cov
         users = cov.users
         options = self.query_one("#users", OptionList)
         options.clear_options()
@@ -378,7 +380,10 @@ class IamMfaScreen(SeedViewMixin, StepScreen):
                            note=rec.note):
                 self._say(f"{user} is skipped: {reason}")
                 self._acted = True
-                self._reload()
+                if self._coverage is None:
+                    self._reload()
+                else:  # a skip changes nothing in AWS: the last read, with the new reason
+                    self._loaded(mfa_coverage.MfaChoices(self._coverage.with_skipped(skipped), self._orphans))
 
         self.app.push_screen(SkipDialog(f"{user} without MFA", text=(
             f"Say why {user} keeps console access without MFA for now. The step can close with "

@@ -462,7 +462,10 @@ async def test_done_only_when_no_console_user_is_left_without_mfa(make_app, sand
         assert app.screen is dialog and "Give a reason" in text_of(dialog, "#skip-reason-error")
         dialog.query_one("#skip-cancel").press()
         await settle(app, pilot)
+        calls = len(app.ctx.aws.calls)
         await skip("dave.okafor", "leaves on Friday; console access ends then")
+        assert app.ctx.aws.calls[calls:] == []  # a skip is the operator's decision: no new read
+        assert "Still to enrol or skip: grace.kim, summer-intern" in text_of(screen, "#coverage")
         await enrol("grace.kim")
         assert app.ctx.checklist.step("iam_user_mfa").status == Status.PENDING
         await skip("summer-intern", "intern account, deleted next week")
