@@ -10,6 +10,7 @@ from textual.binding import Binding
 
 from screens.commands import WizardCommands
 from screens.compat import OneLineCrashes
+from screens.hangup import watch_terminal
 from wizard import heap
 from wizard.checklist import CLOSED, Status
 from wizard.context import WizardContext
@@ -44,6 +45,7 @@ class RootWizardApp(OneLineCrashes):
         # Once the first frame is drawn (the screen's first refresh): the collector runs
         # again, what start-up built out of its reach (wizard.heap).
         self.call_after_refresh(lambda: self.screen.call_after_refresh(heap.started))
+        watch_terminal(self)
 
     def on_unmount(self) -> None:
         self.ctx.close()

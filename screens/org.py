@@ -19,6 +19,7 @@ from textual.worker import Worker, WorkerState
 
 from screens.dialogs import Choice
 from screens.fixed_table import FixedTable
+from screens.hangup import watch_terminal
 from wizard import organizations as org
 from wizard.errors import WizardError
 
@@ -379,6 +380,7 @@ class OrgApp(App):
 
     def on_mount(self) -> None:
         self.push_screen(OrgScreen())
+        watch_terminal(self)
 
     def on_unmount(self) -> None:
         self.session.close()

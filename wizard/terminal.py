@@ -54,3 +54,18 @@ def _isatty(stream: TextIO) -> bool:
 
 
 __all__ = ["CLEARED_NOTE", "private_screen"]
+
+
+def hung_up(fd: int) -> bool:
+    """Whether the terminal on ``fd`` has gone (its other side closed: a closed SSH session,
+    terminal window or tmux pane that sent no SIGHUP). Asked without reading: poll reports
+    POLLHUP/POLLERR for a pseudo-terminal whose master is closed. False when it cannot tell."""
+    import select
+
+    try:
+        poller = select.poll()
+        poller.register(fd, select.POLLHUP)
+        events = poller.poll(0)
+    except (OSError, ValueError):
+        return False
+    return any(mask & (select.POLLHUP | select.POLLERR | select.POLLNVAL) for _fd, mask in events)
