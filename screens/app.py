@@ -141,9 +141,3 @@ class RootWizardApp(OneLineCrashes):
         if error is not None:
             log.error("unexpected error", exc_info=(type(error), error, error.__traceback__))
 
-    def crash_line(self, error: Exception) -> str:
-        """The last resort, for an exception no screen handled (compat.OneLineCrashes): the
-        details go to --log-file only, the terminal gets this one line, the exit code is 2."""
-        from wizard.redact import log_unexpected
-
-        return f"rootwizard: {log_unexpected(error)}"

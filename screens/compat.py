@@ -168,7 +168,11 @@ class OneLineCrashes(App):
     exception, so a bug cannot pass unseen."""
 
     def crash_line(self, error: Exception) -> str:
-        return f"unexpected error ({type(error).__name__})"
+        """The last resort, for an exception no screen handled: the details go to
+        --log-file only, the terminal gets this one line."""
+        from wizard.redact import log_unexpected
+
+        return f"rootwizard: {log_unexpected(error)}"
 
     def _handle_exception(self, error: Exception) -> None:
         from rich.text import Text

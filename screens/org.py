@@ -10,13 +10,14 @@ from typing import Any
 
 from rich.text import Text
 from textual import on
-from textual.app import App, ComposeResult
+from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Button, DataTable, Footer, ProgressBar, Select, Static
 from textual.worker import Worker, WorkerState
 
+from screens.compat import OneLineCrashes
 from screens.dialogs import Choice
 from screens.fixed_table import FixedTable
 from screens.hangup import watch_terminal
@@ -369,7 +370,7 @@ class OrgScreen(Screen):
                     + _visible(f"Re-check it with: rootwizard verify {path}"), timeout=15, markup=False)
 
 
-class OrgApp(App):
+class OrgApp(OneLineCrashes):
     TITLE = "rootwizard organization"
 
     def __init__(self, session: org.OrgSession) -> None:

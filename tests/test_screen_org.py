@@ -163,3 +163,29 @@ async def test_demo_org_starts_the_sandbox_organization_in_a_worker(tmp_path):
         assert "SANDBOX ORGANIZATION" in str(screen.query_one("#org-banner").render())
         assert len(table_ids(screen)) == 21
     assert session.sandbox is None  # stopped with the app
+
+
+def test_an_unexpected_error_in_the_org_view_is_one_line_and_exit_2(tmp_path, capsys, monkeypatch):
+    """The organization view has the wizard's last resort: one line (no traceback) on the
+    terminal, the traceback only in the log, exit code 2 (issue 14)."""
+    import logging
+
+    from wizard.aws import ConnectionSettings
+
+    def boom(self) -> None:
+        raise TypeError("a bug [/] \x1b]0;T\x07")
+
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler()
+    handler.emit = records.append  # type: ignore[method-assign]
+    monkeypatch.setattr(logging.getLogger("rootwizard"), "handlers", [handler])
+    monkeypatch.setattr(OrgScreen, "on_mount", boom)
+    session = org.OrgSession(AwsAccess(ConnectionSettings(endpoint_url="http://127.0.0.1:9", region="us-east-1")),
+                             tmp_path / "state", demo=True)
+    app = OrgApp(session)
+    app.run(headless=True)
+    assert app.return_code == 2
+    out = capsys.readouterr()
+    assert "Traceback" not in out.out + out.err
+    assert "rootwizard: unexpected error (TypeError); nothing more was done" in " ".join((out.out + out.err).split())
+    assert [r.exc_info[0] for r in records if r.exc_info] == [TypeError]
