@@ -97,6 +97,16 @@ async def test_session_status_markup_is_reported_not_parsed(make_app, tmp_path):
         assert "'[/]'" in seen  # the unreadable session is explained, quoting the value as text
 
 
+async def open_at(app, pilot, step_id: str, selector: str) -> None:
+    """Open a step and bring ``selector`` into view (it is above the focused buttons)."""
+    if app.ctx.checklist is None:
+        app.ctx.new_checklist()
+    app.goto(step_id)
+    await settle(app, pilot)
+    app.screen.query_one(selector).scroll_visible(animate=False)
+    await settle(app, pilot)
+
+
 async def test_caller_and_device_paths_with_markup(make_app, moto_endpoint, monkeypatch):
     iam = boto3.client("iam", endpoint_url=moto_endpoint, region_name="us-east-1")
     iam.create_user(UserName="ops", Path="/[/]/")
@@ -109,12 +119,7 @@ async def test_caller_and_device_paths_with_markup(make_app, moto_endpoint, monk
         await settle(app, pilot)
         assert app.ctx.identity is not None and "/[/]/" in app.ctx.identity.arn
         assert "user/[/]/ops" in assert_clean(app)
-        if app.ctx.checklist is None:
-            app.ctx.new_checklist()
-        app.goto("iam_user_mfa")
-        await settle(app, pilot)
-        app.screen.query_one("#orphans").scroll_visible(animate=False)  # above the focused buttons
-        await settle(app, pilot)
+        await open_at(app, pilot, "iam_user_mfa", "#orphans")
         assert "mfa/[/]/planted" in assert_clean(app).replace("\n", "")
 
 
@@ -125,12 +130,7 @@ async def test_alternate_contact_name_cannot_retitle_the_terminal(make_app, moto
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(app, pilot)
-        if app.ctx.checklist is None:
-            app.ctx.new_checklist()
-        app.goto("alternate_contacts")
-        await settle(app, pilot)
-        app.screen.query_one("#security-current").scroll_visible(animate=False)  # above the focused buttons
-        await settle(app, pilot)
+        await open_at(app, pilot, "alternate_contacts", "#security-current")
         seen = assert_clean(app)
         assert "Eve\\x1b]0;PWNED\\x07 [/]" in seen
 
