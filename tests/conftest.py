@@ -102,6 +102,14 @@ async def settle(app, pilot, rounds: int = 5):
                 return
 
 
+async def open_step(app, pilot, step_id: str):
+    """Let the app settle, open the step ``step_id`` and settle again: its screen."""
+    await settle(app, pilot)
+    app.goto(step_id)
+    await settle(app, pilot)
+    return app.screen
+
+
 async def wait_until(predicate, pilot, seconds: float = 20.0):
     """Pause the app until ``predicate()`` holds (a worker or a debounce timer on a loaded
     machine can take a while); fail after ``seconds``."""

@@ -14,7 +14,7 @@ from keyring.backends import fail
 from PIL import Image
 from textual.widgets import Input
 
-from conftest import settle, wait_until
+from conftest import open_step, settle, wait_until
 from test_mfa import admin_policy, seed_of, two_codes, unassigned  # noqa: F401 - fixture
 from wizard.checklist import Status
 from wizard.qr import matrix_from_cells, qr_matrix, with_quiet_zone
@@ -34,13 +34,6 @@ def users(iam):
     iam.create_user(UserName="bob")
     iam.create_user(UserName="alice")
     iam.create_login_profile(UserName="alice", Password="Xx1!xxxxxxxxxxxx")
-
-
-async def open_step(app, pilot):
-    await settle(app, pilot)
-    app.goto("iam_user_mfa")
-    await settle(app, pilot)
-    return app.screen
 
 
 def text_of(screen, selector: str) -> str:
@@ -94,7 +87,7 @@ async def test_full_flow_records_serial_and_leaves_no_seed_anywhere(make_app, us
     try:
         app = make_app()
         async with app.run_test(size=SIZE) as pilot:
-            screen = await open_step(app, pilot)
+            screen = await open_step(app, pilot, "iam_user_mfa")
             options = screen.query_one("#users")
             assert [options.get_option_at_index(i).id for i in range(options.option_count)] == ["alice", "bob"]
             assert screen.query_one("#user").value == "alice"
@@ -150,7 +143,7 @@ async def test_full_flow_records_serial_and_leaves_no_seed_anywhere(make_app, us
 async def test_cancel_after_create_deletes_the_device(make_app, users, iam):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        screen = await open_step(app, pilot)
+        screen = await open_step(app, pilot, "iam_user_mfa")
         await start(app, pilot, screen, "alice-phone")
         assert unassigned(iam) == ["arn:aws:iam::123456789012:mfa/alice-phone"]
         await press(app, pilot, screen, "#cancel")
@@ -163,7 +156,7 @@ async def test_cancel_after_create_deletes_the_device(make_app, users, iam):
 async def test_leaving_the_step_mid_enrolment_deletes_the_device(make_app, users, iam):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        screen = await open_step(app, pilot)
+        screen = await open_step(app, pilot, "iam_user_mfa")
         await start(app, pilot, screen)
         assert len(unassigned(iam)) == 1
         app.goto("summary")
@@ -177,7 +170,7 @@ async def test_leaving_the_step_mid_enrolment_deletes_the_device(make_app, users
 async def test_rejected_codes_show_next_to_the_field_and_keep_the_device(make_app, users, iam):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        screen = await open_step(app, pilot)
+        screen = await open_step(app, pilot, "iam_user_mfa")
         await start(app, pilot, screen)
         code1, code2 = two_codes(seed_of(iam, "arn:aws:iam::123456789012:mfa/alice"))
         await type_codes(app, pilot, screen, code1, code1)
@@ -200,7 +193,7 @@ async def test_rejected_codes_show_next_to_the_field_and_keep_the_device(make_ap
 async def test_aws_rejecting_codes_cleans_up_and_can_be_retried(make_app, users, iam):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        screen = await open_step(app, pilot)
+        screen = await open_step(app, pilot, "iam_user_mfa")
         await start(app, pilot, screen)
         serial = "arn:aws:iam::123456789012:mfa/alice"
         codes = two_codes(seed_of(iam, serial))
@@ -225,7 +218,7 @@ async def test_name_clash_offers_another_name(make_app, users, iam):
     iam.create_virtual_mfa_device(VirtualMFADeviceName="alice")
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        screen = await open_step(app, pilot)
+        screen = await open_step(app, pilot, "iam_user_mfa")
         await pilot.click("#keep-orphans")
         await start(app, pilot, screen)
         assert "already exists" in text_of(screen, "#device-name-error")
@@ -240,7 +233,7 @@ async def test_orphans_are_offered_for_cleanup(make_app, users, iam):
     orphan = iam.create_virtual_mfa_device(VirtualMFADeviceName="crashed")["VirtualMFADevice"]["SerialNumber"]
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        screen = await open_step(app, pilot)
+        screen = await open_step(app, pilot, "iam_user_mfa")
         assert not screen.query_one("#orphans").has_class("hidden")
         assert orphan in text_of(screen, "#orphans-text")
         assert app.focused.id == "keep-orphans"  # the question first; Enter would change nothing
@@ -257,7 +250,7 @@ async def test_orphans_are_offered_for_cleanup(make_app, users, iam):
 async def test_create_first_administrator_confirms_each_action(make_app, iam, admin_policy):  # noqa: F811
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        screen = await open_step(app, pilot)
+        screen = await open_step(app, pilot, "iam_user_mfa")
         assert screen.query_one("#user").value == ""
         await pilot.click("#create-admin")
         await settle(app, pilot)
@@ -277,7 +270,7 @@ async def test_create_first_administrator_confirms_each_action(make_app, iam, ad
 async def test_stopping_the_administrator_plan_makes_nothing(make_app, iam):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        screen = await open_step(app, pilot)
+        screen = await open_step(app, pilot, "iam_user_mfa")
         screen.query_one("#user").value = "ops"
         await pilot.click("#create-admin")
         await settle(app, pilot)
@@ -290,7 +283,7 @@ async def test_stopping_the_administrator_plan_makes_nothing(make_app, iam):
 async def test_bad_names_get_field_errors(make_app, users, iam):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        screen = await open_step(app, pilot)
+        screen = await open_step(app, pilot, "iam_user_mfa")
         screen.query_one("#user").value = "no spaces"
         await press(app, pilot, screen, "#start")
         assert "letters, digits" in text_of(screen, "#user-error")
@@ -306,7 +299,7 @@ async def test_bad_names_get_field_errors(make_app, users, iam):
 async def test_qr_on_small_terminals(make_app, users, iam, size, drawn):
     app = make_app()
     async with app.run_test(size=size) as pilot:
-        screen = await open_step(app, pilot)
+        screen = await open_step(app, pilot, "iam_user_mfa")
         await start(app, pilot, screen)
         qr = screen.query_one("#qr")
         if drawn:
@@ -325,7 +318,7 @@ async def test_qr_comes_back_whole_and_centred_after_a_resize(make_app, users, i
 
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        screen = await open_step(app, pilot)
+        screen = await open_step(app, pilot, "iam_user_mfa")
         await start(app, pilot, screen)
         qr, body = screen.query_one("#qr"), screen.query_one("#body")
 
@@ -379,7 +372,7 @@ async def test_leaving_while_the_device_is_created_leaves_no_unassigned_device(m
                                                                                monkeypatch):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        screen = await open_step(app, pilot)
+        screen = await open_step(app, pilot, "iam_user_mfa")
         slow = SlowCreate(app.ctx.aws, monkeypatch)
         screen.query_one("#start").press()
         await slow.wait_in_flight()
@@ -398,7 +391,7 @@ async def test_a_cleanup_during_the_create_does_not_throw_the_enrolment_away(mak
     left = iam.create_virtual_mfa_device(VirtualMFADeviceName="left-over")["VirtualMFADevice"]["SerialNumber"]
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        screen = await open_step(app, pilot)
+        screen = await open_step(app, pilot, "iam_user_mfa")
         assert not screen.query_one("#orphans").has_class("hidden")
         slow = SlowCreate(app.ctx.aws, monkeypatch)
         screen.query_one("#start").press()
@@ -430,7 +423,7 @@ async def test_done_only_when_no_console_user_is_left_without_mfa(make_app, sand
     missing = ["bob.martin", "dave.okafor", "grace.kim", "summer-intern"]
     app = make_app(sandbox=sandbox)
     async with app.run_test(size=SIZE) as pilot:
-        screen = await open_step(app, pilot)
+        screen = await open_step(app, pilot, "iam_user_mfa")
         options = screen.query_one("#users")
         listed = [options.get_option_at_index(i).id for i in range(options.option_count)]
         assert listed[:4] == missing

@@ -3,7 +3,7 @@
 from rich.console import Console
 from textual.widgets import Button, Checkbox, Input
 
-from conftest import settle
+from conftest import open_step, settle
 from test_policy_cli import (  # noqa: F401  (fixtures shared with the flow and CLI tests)
     STRICT,
     WEAK,
@@ -15,13 +15,6 @@ from test_policy_cli import (  # noqa: F401  (fixtures shared with the flow and 
 )
 from wizard.checklist import Status
 from wizard.policy import BASELINE, FIELDS, HARD_EXPIRY_WARNING, NO_POLICY_TEXT, ROOT_NOTE
-
-
-async def open_step(app, pilot):
-    await settle(app, pilot)
-    app.goto("password_policy")
-    await settle(app, pilot)
-    return app.screen
 
 
 async def click(app, pilot, selector):
@@ -64,7 +57,7 @@ def status(app):
 async def test_no_policy_applies_baseline_and_records_evidence(make_app, moto_endpoint):
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        screen = await open_step(app, pilot)
+        screen = await open_step(app, pilot, "password_policy")
         assert text_of(screen, "#root-note") == ROOT_NOTE
         assert text_of(screen, "#current-summary") == NO_POLICY_TEXT
         assert screen.query_one("#f-MinimumPasswordLength", Input).value == "14"
@@ -85,7 +78,7 @@ async def test_weaker_policy_is_raised_to_baseline(make_app, moto_endpoint):
     seed(moto_endpoint, **WEAK)
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        screen = await open_step(app, pilot)
+        screen = await open_step(app, pilot, "password_policy")
         assert screen.query_one("#f-MaxPasswordAge", Input).value == "90"  # current expiry kept
         rows = changes(screen)
         assert rows["MinimumPasswordLength"] == "stricter" and rows["MaxPasswordAge"] == "same"
@@ -103,7 +96,7 @@ async def test_stricter_fields_kept_and_weakening_needs_confirmation(make_app, m
     seed(moto_endpoint, **STRICT)
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        screen = await open_step(app, pilot)
+        screen = await open_step(app, pilot, "password_policy")
         assert screen.query_one("#f-MinimumPasswordLength", Input).value == "20"
         assert screen.query_one("#f-MaxPasswordAge", Input).value == "60"
         assert screen.query_one("#f-HardExpiry", Checkbox).value is True
@@ -131,7 +124,7 @@ async def test_expiry_choice_and_confirmation_reset(make_app, moto_endpoint):
     seed(moto_endpoint, **STRICT)
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        screen = await open_step(app, pilot)
+        screen = await open_step(app, pilot, "password_policy")
         views = text_of(screen, "#expiry-views")
         assert "Well-Architected lab" in views and "NIST SP 800-63B" in views
         await click(app, pilot, "#expiry-nist")
@@ -150,7 +143,7 @@ async def test_expiry_choice_and_confirmation_reset(make_app, moto_endpoint):
 async def test_out_of_range_input_shows_field_errors_and_changes_nothing(make_app, moto_endpoint):
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        screen = await open_step(app, pilot)
+        screen = await open_step(app, pilot, "password_policy")
         await type_into(app, pilot, "MinimumPasswordLength", "5")
         await type_into(app, pilot, "PasswordReusePrevention", "25")
         await type_into(app, pilot, "MaxPasswordAge", "1096")
@@ -171,7 +164,7 @@ async def test_out_of_range_input_shows_field_errors_and_changes_nothing(make_ap
 async def test_access_denied_names_action_and_stays_retryable(make_app, denied_operator):
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        screen = await open_step(app, pilot)
+        screen = await open_step(app, pilot, "password_policy")
         await click(app, pilot, "#apply")
         error = text_of(screen, "#error")
         assert "iam:UpdateAccountPasswordPolicy" in error and "Grant" in error
@@ -183,7 +176,7 @@ async def test_access_denied_names_action_and_stays_retryable(make_app, denied_o
 async def test_read_back_mismatch_is_not_done(make_app, drops_reuse_prevention):
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        screen = await open_step(app, pilot)
+        screen = await open_step(app, pilot, "password_policy")
         await click(app, pilot, "#apply")
         assert "Prevent password reuse" in text_of(screen, "#error")
         rec = status(app)
@@ -198,7 +191,7 @@ async def test_below_cis_needs_confirmation_and_is_labelled(make_app, moto_endpo
     seed(moto_endpoint, MinimumPasswordLength=10, RequireNumbers=True)
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        screen = await open_step(app, pilot)
+        screen = await open_step(app, pilot, "password_policy")
         assert screen.query_one("#confirm-below-cis").has_class("hidden")
         await type_into(app, pilot, "MinimumPasswordLength", "10")
         note = text_of(screen, "#below-cis-note")
@@ -232,7 +225,7 @@ async def test_below_cis_needs_confirmation_and_is_labelled(make_app, moto_endpo
 async def test_summary_shows_a_policy_below_cis(make_app, moto_endpoint):
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        await open_step(app, pilot)
+        await open_step(app, pilot, "password_policy")
         app.ctx.checklist.set_status("password_policy", Status.DONE, source="aws",
                                      evidence={"cis_failing": ["CIS 1.8 (v5) / 2.9 (v7): password "
                                                                "reuse prevention of 24"]})
@@ -247,7 +240,7 @@ async def test_applied_message_goes_when_the_form_changes(make_app, moto_endpoin
     """"Applied and verified" describes the form as applied: an edit since removes it (issue 17)."""
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        screen = await open_step(app, pilot)
+        screen = await open_step(app, pilot, "password_policy")
         await pilot.press("f2")  # Apply and verify
         await settle(app, pilot)
         assert "Applied and verified" in text_of(screen, "#result")
@@ -262,7 +255,7 @@ async def test_a_refusal_brings_the_view_to_what_needs_the_operator(make_app, mo
     seed(moto_endpoint, **STRICT)
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
-        screen = await open_step(app, pilot)
+        screen = await open_step(app, pilot, "password_policy")
         await type_into(app, pilot, "MinimumPasswordLength", "16")  # weaker than STRICT's 20
         screen.query_one("#body").scroll_end(animate=False)
         await pilot.press("f2")  # Apply and verify

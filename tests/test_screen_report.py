@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from botocore.stub import Stubber
 
-from conftest import settle, wait_until
+from conftest import open_step, settle, wait_until
 from screens.report import ReportScreen
 from synthetic import generate_synthetic_report
 from wizard import sandbox as sandbox_module
@@ -34,12 +34,10 @@ def sandbox():
     sb.stop()
 
 
-async def open_step(app, pilot):
-    await settle(app, pilot)
-    app.goto(STEP)
-    await settle(app, pilot)
-    assert isinstance(app.screen, ReportScreen)
-    return app.screen
+async def open_report(app, pilot) -> ReportScreen:
+    screen = await open_step(app, pilot, STEP)
+    assert isinstance(screen, ReportScreen)
+    return screen
 
 
 async def analyse_file(app, pilot, screen, path) -> None:
@@ -60,7 +58,7 @@ def table_users(screen) -> list[str]:
 async def test_report_from_the_sandbox(make_app, sandbox):
     app = make_app(sandbox=sandbox)
     async with app.run_test(size=(120, 40)) as pilot:
-        screen = await open_step(app, pilot)
+        screen = await open_report(app, pilot)
         await pilot.click("#fetch")
         await settle(app, pilot)
         assert screen.query_one("#error").has_class("hidden")
@@ -120,7 +118,7 @@ async def test_a_report_generated_before_a_change_is_not_after(make_app, sandbox
     the 'after' findings and the screen says so."""
     app = make_app(sandbox=sandbox)
     async with app.run_test(size=(120, 40)) as pilot:
-        screen = await open_step(app, pilot)
+        screen = await open_report(app, pilot)
         await pilot.click("#fetch")
         await settle(app, pilot)
         first = app.ctx.checklist.step(STEP).evidence
@@ -145,7 +143,7 @@ async def test_a_report_generated_before_a_change_is_not_after(make_app, sandbox
 async def test_second_download_is_after_and_view_survives_navigation(make_app, sandbox):
     app = make_app(sandbox=sandbox)
     async with app.run_test(size=(120, 40)) as pilot:
-        screen = await open_step(app, pilot)
+        screen = await open_report(app, pilot)
         await pilot.click("#fetch")
         await settle(app, pilot)
         sandbox.simulate("root_mfa")
@@ -187,7 +185,7 @@ async def test_plain_moto_report_is_a_clear_error(make_app):
     """moto's report has no <root_account> row: the screen says so and records nothing."""
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        screen = await open_step(app, pilot)
+        screen = await open_report(app, pilot)
         await pilot.click("#fetch")
         await settle(app, pilot)
         err = text(screen, "#error")
@@ -220,7 +218,7 @@ async def test_report_failures_leave_the_session_unchanged(make_app, monkeypatch
     monkeypatch.setattr(ReportScreen, "TIMEOUT_S", 1.0)  # at most two polls (0.5 s, then 1 s backoff)
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        screen = await open_step(app, pilot)
+        screen = await open_report(app, pilot)
         before = app.ctx.store.path.read_bytes()
         stub = Stubber(app.ctx.aws._client("iam"))
         for _ in range(3):
@@ -252,7 +250,7 @@ async def test_5000_user_file(make_app, tmp_path):
     path = _account_file(tmp_path, 5000)
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        screen = await open_step(app, pilot)
+        screen = await open_report(app, pilot)
         await analyse_file(app, pilot, screen, path)
         assert screen.query_one("#error").has_class("hidden")
         table = screen.query_one("#users")
@@ -294,7 +292,7 @@ async def test_bad_file_error_next_to_the_field(make_app, tmp_path, content, mes
         path.write_bytes(content)
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        screen = await open_step(app, pilot)
+        screen = await open_report(app, pilot)
         before = app.ctx.store.path.read_bytes()
         screen.query_one("#report-file").value = str(path)
         await pilot.click("#analyse-file")
@@ -311,7 +309,7 @@ async def test_report_text_is_never_markup(make_app):
     content = generate_synthetic_report(2, datetime.now(UTC), seed=1).replace("<root_account>", "[/bold]")
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        screen = await open_step(app, pilot)
+        screen = await open_report(app, pilot)
         stub = Stubber(app.ctx.aws._client("iam"))
         stub.add_response("generate_credential_report", {"State": "COMPLETE"})
         stub.add_response("get_credential_report", {"Content": content.encode(), "ReportFormat": "text/csv",
@@ -327,7 +325,7 @@ async def test_truncated_file_is_unreadable_and_the_earlier_analysis_stays(make_
     good = _account_file(tmp_path, 8)
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        screen = await open_step(app, pilot)
+        screen = await open_report(app, pilot)
         await analyse_file(app, pilot, screen, good)
         shown = app.ctx.analysis
         assert shown is not None and screen.query_one("#users").row_count == 9
@@ -351,7 +349,7 @@ async def test_filter_flags_columns_and_placeholder(make_app, sandbox, size):
 
     app = make_app(sandbox=sandbox)
     async with app.run_test(size=size) as pilot:
-        screen = await open_step(app, pilot)
+        screen = await open_report(app, pilot)
         await pilot.press("f2")
         await settle(app, pilot)
         field, table = screen.query_one("#filter"), screen.query_one("#users")
@@ -385,7 +383,7 @@ async def test_a_file_error_goes_after_a_later_report(make_app, sandbox, tmp_pat
     bad.write_text("not,a,report\n")
     app = make_app(sandbox=sandbox)
     async with app.run_test(size=(120, 40)) as pilot:
-        screen = await open_step(app, pilot)
+        screen = await open_report(app, pilot)
         await analyse_file(app, pilot, screen, bad)
         assert "bad.csv" in text(screen, "#file-error")
         await pilot.press("f2")  # generate and download

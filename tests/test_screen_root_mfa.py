@@ -8,19 +8,12 @@ import pyotp
 import pytest
 from botocore.stub import Stubber
 
-from conftest import settle, simulate
+from conftest import open_step, simulate
 from test_screen_iam_mfa import decode, press, text_of, widget_image
 from wizard.checklist import Status
 
 SIZE = (120, 40)
 KEY = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
-
-
-async def open_step(app, pilot):
-    await settle(app, pilot)
-    app.goto("root_mfa")
-    await settle(app, pilot)
-    return app.screen
 
 
 def status(app):
@@ -30,7 +23,7 @@ def status(app):
 async def test_guidance_and_current_state(make_app):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        screen = await open_step(app, pilot)
+        screen = await open_step(app, pilot, "root_mfa")
         body = " ".join(str(w.render()) for w in screen.query("#body Static"))
         for text in ("Assign MFA device", "Show secret key", "https://console.aws.amazon.com/iam/home#/security_credentials",
                      "passkey", "up to eight", "35 days", "email and phone"):
@@ -44,7 +37,7 @@ async def test_guidance_and_current_state(make_app):
 async def test_verify_without_mfa_claims_nothing_and_says_what_aws_showed(make_app):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        screen = await open_step(app, pilot)
+        screen = await open_step(app, pilot, "root_mfa")
         await press(app, pilot, screen, "#verify")
         assert status(app).status == Status.PENDING
         assert "AccountMFAEnabled = 0" in text_of(screen, "#verify-result")
@@ -58,7 +51,7 @@ async def test_verify_without_mfa_claims_nothing_and_says_what_aws_showed(make_a
 async def test_operator_word_is_waiting_never_done(make_app):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        screen = await open_step(app, pilot)
+        screen = await open_step(app, pilot, "root_mfa")
         await press(app, pilot, screen, "#console-done")
         rec = status(app)
         assert rec.status == Status.WAITING and "operator" in rec.note
@@ -67,7 +60,7 @@ async def test_operator_word_is_waiting_never_done(make_app):
 async def test_verify_done_when_aws_shows_mfa(make_app):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        screen = await open_step(app, pilot)
+        screen = await open_step(app, pilot, "root_mfa")
         with Stubber(app.ctx.aws._client("iam")) as stub:  # moto's AccountMFAEnabled is always 0
             stub.add_response("get_account_summary", {"SummaryMap": {"AccountMFAEnabled": 1}})
             await press(app, pilot, screen, "#verify")
@@ -80,7 +73,7 @@ async def test_verify_done_when_aws_shows_mfa(make_app):
 async def test_skip_needs_a_reason(make_app):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        screen = await open_step(app, pilot)
+        screen = await open_step(app, pilot, "root_mfa")
         await press(app, pilot, screen, "#skip")  # the shared skip dialog of the root steps
         dialog = app.screen
         await press(app, pilot, dialog, "#skip-confirm")
@@ -94,7 +87,7 @@ async def test_skip_needs_a_reason(make_app):
 async def test_pasted_key_is_validated_drawn_and_codes_checked(make_app):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        screen = await open_step(app, pilot)
+        screen = await open_step(app, pilot, "root_mfa")
         assert screen.query_one("#secret").password
         screen.query_one("#secret").value = "ABCD 0EFG HIJK LMNO"
         await press(app, pilot, screen, "#check-key")
@@ -129,7 +122,7 @@ async def test_sandbox_simulated_console_action_is_verified(make_app):
     sandbox = start_sandbox()
     app = make_app(sandbox=sandbox)
     async with app.run_test(size=SIZE) as pilot:
-        screen = await open_step(app, pilot)
+        screen = await open_step(app, pilot, "root_mfa")
         assert status(app).status == Status.PENDING
         await simulate(app, pilot)
         assert status(app).status == Status.DONE
@@ -142,7 +135,7 @@ async def test_key_never_reaches_the_session(make_app, tmp_path, field):
 
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        screen = await open_step(app, pilot)
+        screen = await open_step(app, pilot, "root_mfa")
         screen.query_one(field).value = KEY
         await press(app, pilot, screen, "#check-key")
         await press(app, pilot, screen, "#console-done")

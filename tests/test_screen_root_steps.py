@@ -10,7 +10,7 @@ import pytest
 from botocore.stub import Stubber
 from textual.widgets import Checkbox, Input
 
-from conftest import settle, simulate
+from conftest import open_step, settle, simulate
 from test_rootflow import root_analysis
 from wizard.checklist import Status, utcnow
 from wizard.credreport import analyse, parse_report
@@ -31,12 +31,6 @@ async def click(app, pilot, selector: str) -> None:
     app.screen.query_one(selector).scroll_visible(animate=False)
     await pilot.pause()
     await pilot.click(selector)
-    await settle(app, pilot)
-
-
-async def open_step(app, pilot, step_id: str) -> None:
-    await settle(app, pilot)
-    app.goto(step_id)
     await settle(app, pilot)
 
 
