@@ -86,26 +86,26 @@ async def test_sidebar_marks_only_when_narrow_and_f9_toggles(make_app, sandbox):
         assert app.screen.has_class("-marks-only")
 
 
+async def from_palette(app, pilot, typed: str) -> None:
+    """Open the command palette, type ``typed`` and take the first command it offers."""
+    await pilot.press("ctrl+p")
+    await pilot.pause()
+    await pilot.press(*typed)
+    await pilot.pause(0.5)
+    await pilot.press("enter")
+    await settle(app, pilot)
+
+
 async def test_command_palette_finds_export_and_steps(make_app, sandbox):
     app = make_app(sandbox=sandbox)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(app, pilot)
         titles = [c.title for c in commands(app, app.screen)]
         assert "Export the record as JSON" in titles and "Go to: IAM password policy" in titles
-        await pilot.press("ctrl+p")
-        await pilot.pause()
-        await pilot.press(*"password")
-        await pilot.pause(0.5)
-        await pilot.press("enter")
-        await settle(app, pilot)
+        await from_palette(app, pilot, "password")
         assert app.screen.STEP_ID == "password_policy"
 
-        await pilot.press("ctrl+p")
-        await pilot.pause()
-        await pilot.press(*"export the record as markdown")
-        await pilot.pause(0.5)
-        await pilot.press("enter")
-        await settle(app, pilot)
+        await from_palette(app, pilot, "export the record as markdown")
         assert app.screen.STEP_ID == "summary"
         assert "Written:" in str(app.screen.query_one("#export-result").render())
 
