@@ -15,10 +15,8 @@ from wizard import heap
 from wizard.checklist import CLOSED, Status
 from wizard.context import WizardContext
 from wizard.errors import WizardError
-from wizard.logs import logger
 from wizard.steps import STEPS_BY_ID
 
-log = logger("rootwizard.app")
 OPEN_ORG_VIEW = "open-org-view"  # the app's result when the operator asks for the organization view
 
 def screen_class(step_id: str) -> type:
@@ -138,6 +136,9 @@ class RootWizardApp(OneLineCrashes):
         super().notify(plain(message), title=plain(title), severity=severity, timeout=timeout, markup=False)
 
     def log_exception(self, error: BaseException | None) -> None:
+        """A worker's unexpected error: its traceback to the log, as the last resort does."""
         if error is not None:
-            log.error("unexpected error", exc_info=(type(error), error, error.__traceback__))
+            from wizard.redact import log_unexpected
+
+            log_unexpected(error)
 
