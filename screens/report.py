@@ -11,12 +11,14 @@ from typing import Any
 
 from rich.cells import cell_len
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.geometry import Size
+from textual.message import Message
 from textual.timer import Timer
+from textual.widget import Widget
 from textual.widgets import Button, Input, ProgressBar, Static
 
 from screens import safe
@@ -27,6 +29,7 @@ from wizard.checklist import STEPS_BY_ID, Checklist, Status
 from wizard.credreport.table import CELL_COLUMNS, FLAG_LABELS, FLAGS, UserRow
 from wizard.errors import InputError
 from wizard.report_flow import ReportResult
+from wizard.rules import Finding
 from wizard.text import visible
 
 CACHE_KEY = "credential_report"
@@ -58,6 +61,68 @@ class FlagLegend(Static):
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         return len(self.lines(max(width, 1)))
+
+
+class FindingCard(Widget):
+    """One finding: severity, title, detail, rule, why and fix and, when a step fixes it, a
+    "Go to step" line that Enter (the card has the focus) or a click on that line opens.
+    One widget per finding, not a box, a text and a button: a report's findings are laid
+    out and drawn in one pass, and each widget costs that pass time."""
+
+    DEFAULT_CSS = """
+    FindingCard { height: auto; margin: 1 0 0 0; padding: 0 1; border-left: thick $primary; }
+    FindingCard.sev-critical { border-left: thick $error; }
+    FindingCard.sev-high { border-left: thick $error 60%; }
+    FindingCard.sev-medium { border-left: thick $warning; }
+    FindingCard.sev-low { border-left: thick $primary-background; }
+    FindingCard:focus { background: $boost; }
+    """
+    BINDINGS = [Binding("enter", "open_step", "Go to step", show=False)]
+
+    class Opened(Message):
+        """The operator asked for the step that fixes the finding."""
+
+        def __init__(self, step: str) -> None:
+            super().__init__()
+            self.step = step
+
+    def __init__(self, finding: Finding) -> None:
+        super().__init__(classes=f"finding sev-{finding.severity}", name=finding.rule.id)
+        self.step = finding.step or ""
+        self.can_focus = bool(self.step)
+        f = finding
+        self._text = safe.clean(Text.assemble(
+            (f" {f.severity.upper()} ", SEVERITY_STYLES[f.severity]), " ", (f.title, "bold"), "\n",
+            f.detail, "\n", ("Rule: ", "bold"), f.id, "; ", f.rule.cis_text(), "\n",
+            ("Why: ", "bold"), f.why, "\n", ("Fix: ", "bold"), f.fix))
+        self.link = f"Go to step: {STEPS_BY_ID[self.step].title} →" if self.step else ""
+
+    @property
+    def text(self) -> str:
+        """What the card says, as plain text (the link line included)."""
+        return self._text.plain + (f"\n{self.link}" if self.link else "")
+
+    def render(self) -> Text:
+        if not self.link:
+            return self._text
+        style = "bold reverse" if self.has_focus else "bold underline"
+        hint = " (Enter)" if self.has_focus else ""
+        return Text.assemble(self._text, "\n", (self.link, style), hint)
+
+    def _on_focus(self, event: events.Focus) -> None:
+        self.refresh()
+
+    def _on_blur(self, event: events.Blur) -> None:
+        self.refresh()
+
+    def on_click(self, event: events.Click) -> None:
+        at = event.get_content_offset(self)
+        if self.link and at is not None and at.y == self.content_size.height - 1:
+            self.action_open_step()
+
+    def action_open_step(self) -> None:
+        if self.step:
+            self.post_message(self.Opened(self.step))
 
 
 def _matches(row: UserRow, term: str) -> bool:
@@ -267,23 +332,11 @@ class ReportScreen(StepScreen):
         self._fill(self.query_one("#filter", Input).value)
 
     def _finding_widgets(self, result: ReportResult) -> list[Any]:
-        widgets: list[Any] = []
-        for i, f in enumerate(result.analysis.findings):
-            text = Text.assemble((f" {f.severity.upper()} ", SEVERITY_STYLES[f.severity]), " ",
-                                 (f.title, "bold"), "\n", f.detail, "\n", ("Rule: ", "bold"), f.id, "; ",
-                                 f.rule.cis_text(), "\n", ("Why: ", "bold"), f.why,
-                                 "\n", ("Fix: ", "bold"), f.fix)
-            children: list[Any] = [Static(safe.clean(text), classes="finding-text")]
-            if f.step:
-                children.append(Button(f"Go to step: {STEPS_BY_ID[f.step].title} →", id=f"goto-{i}",
-                                       name=f.step, classes="goto"))
-            widgets.append(Vertical(*children, classes=f"finding sev-{f.severity}", name=f.rule.id))
-        return widgets
+        return [FindingCard(f) for f in result.analysis.findings]
 
-    @on(Button.Pressed, ".goto")
-    def _goto(self, event: Button.Pressed) -> None:
-        if event.button.name:
-            self.wapp.goto(event.button.name)
+    @on(FindingCard.Opened)
+    def _goto(self, event: FindingCard.Opened) -> None:
+        self.wapp.goto(event.step)
 
     def help_sections(self) -> list[tuple[str, str]]:
         width = max(len(label) for label in FLAG_LABELS)
@@ -310,9 +363,8 @@ class ReportScreen(StepScreen):
                         "Generate the credential report first (F2).", severity="warning")
             return
         found[0].scroll_visible(top=True, animate=False)
-        buttons = found[0].query(Button)
-        if buttons:
-            buttons.first().focus(scroll_visible=False)
+        if found[0].can_focus:
+            found[0].focus(scroll_visible=False)
 
     # -- the user table ----------------------------------------------------------------------
     @on(Input.Changed, "#filter")

@@ -174,7 +174,7 @@ async def test_report_user_names_with_escape_sequences(make_app, tmp_path):
         shown = "\n".join(table.render_line(y).text for y in range(table.size.height))
         assert "eve\\x1b]0;PWNED\\x07[/]" in shown
         assert not any(_acts(ch) for ch in shown.replace("\n", ""))
-        findings = [str(w.render()) for w in app.screen.query(".finding-text")]
+        findings = [str(w.render()) for w in app.screen.query(".finding")]
         assert not any(_acts(ch) for f in findings for ch in f.replace("\n", ""))
         assert any("eve\\x1b]0;PWNED" in f for f in findings)  # named in a finding, as text
 

@@ -75,10 +75,10 @@ async def test_report_from_the_sandbox(make_app, sandbox):
 
         # findings: severity order, root first, each with why, fix and the step that fixes it
         cards = list(screen.query(".finding"))
-        first = str(cards[0].query_one(".finding-text").render())
+        first = cards[0].text
         assert "CRITICAL" in first and "Root user has no MFA" in first and "Why:" in first and "Fix:" in first
         assert "Rule: root-mfa-missing; CIS v5.0.0 1.4, v7.0.0 2.5" in first
-        assert "Root user has an active access key" in str(cards[1].query_one(".finding-text").render())
+        assert "Root user has an active access key" in cards[1].text
         assert app.ctx.analysis.account_id == sandbox.account_id
         assert app.ctx.checklist.findings_before["sha256"] == ev["sha256"]
         assert app.ctx.checklist.findings_after is None
@@ -107,9 +107,20 @@ async def test_report_from_the_sandbox(make_app, sandbox):
         # "Go to step" opens the step that fixes the finding (that screen is tested on its own)
         opened = []
         app.goto = opened.append
-        cards[0].query_one("Button.goto").press()
+        assert cards[0].text.endswith("Go to step: Root user MFA →")
+        cards[0].focus()
+        await pilot.press("enter")
         await pilot.pause()
         assert opened == ["root_mfa"]
+        cards[1].scroll_visible(animate=False)
+        await pilot.pause()
+        last = cards[1].content_region
+        await pilot.click(offset=(last.x + 2, last.bottom - 1))  # the "Go to step" line
+        await pilot.pause()
+        assert opened == ["root_mfa", "root_access_keys"]
+        await pilot.click(offset=(last.x + 2, last.y))  # the title: no step opens on a stray click
+        await pilot.pause()
+        assert opened == ["root_mfa", "root_access_keys"]
 
 
 async def test_a_report_generated_before_a_change_is_not_after(make_app, sandbox):
