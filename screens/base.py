@@ -8,14 +8,17 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from rich.segment import Segment
 from rich.text import Text
 from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
+from textual.strip import Strip
 from textual.widget import Widget
-from textual.widgets import Button, Input, Label, ListItem, ListView, Static
+from textual.widgets import Button, Input, OptionList, Static
+from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState
 
 from screens.compat import SteadyFooter
@@ -117,28 +120,68 @@ class WriteButton(Button):
         return True if read_only(self) else disabled
 
 
-class StepList(ListView):
-    """The checklist as a sidebar; selecting a step opens it. Built once with the screen;
+class StepList(OptionList):
+    """The checklist as a sidebar; selecting a step opens it. One widget whose options are
+    the steps (not a list item and a label per step: the sidebar is on every screen, and
+    each widget costs every layout and the first paint time). Built once with the screen;
     refresh_steps() updates the labels in place (and rebuilds only when the order changes,
-    e.g. once the caller is known to be root). Labels are plain text: "[c]" is a mark."""
+    e.g. once the caller is known to be root). Labels are plain text: "[c]" is a mark.
+    ``marks_only`` shows the status marks alone (a narrow terminal, or F9)."""
+
+    DEFAULT_CSS = """
+    StepList > .step-list--current { background: $accent 30%; text-style: bold; }
+    """
+    COMPONENT_CLASSES = {"step-list--current"}
 
     def __init__(self, checklist: Checklist | None, *, current: str = "", id: str | None = None) -> None:  # noqa: A002
         self._shown: dict[str, Text] = {}  # the label each step shows
         self.current = current
+        self.marks_only = False
+        super().__init__(*self._step_options(checklist), id=id, markup=False, compact=True)
         # Nothing is highlighted until the operator enters the list (Escape): then the
         # cursor starts on the current step, which is marked by its style meanwhile.
-        super().__init__(*self._items(checklist), initial_index=None, id=id)
+        self.highlighted = None
 
-    def _items(self, checklist: Checklist | None) -> list[ListItem]:
+    def _step_options(self, checklist: Checklist | None) -> list[Option]:
         self._shown = {sid: self._label(sid, checklist) for sid in step_ids(checklist)}
-        return [ListItem(Label(label, markup=False), name=sid, classes="current" if sid == self.current else "")
-                for sid, label in self._shown.items()]
+        return [Option(self._prompt(label), id=sid) for sid, label in self._shown.items()]
+
+    def _prompt(self, label: Text) -> Text:
+        return Text(label.plain[:label.plain.index("]") + 1]) if self.marks_only else label
+
+    @property
+    def labels(self) -> dict[str, str]:
+        """Each step's label (status mark and title), as the full sidebar shows it."""
+        return {sid: label.plain for sid, label in self._shown.items()}
+
+    @property
+    def highlighted_step(self) -> str | None:
+        option = self.highlighted_option
+        return option.id if option is not None else None
+
+    def set_marks_only(self, marks_only: bool) -> None:
+        if marks_only != self.marks_only:
+            self.marks_only = marks_only
+            for index, label in enumerate(self._shown.values()):
+                self.replace_option_prompt_at_index(index, self._prompt(label))
 
     def _on_focus(self, event: events.Focus) -> None:
-        if self.index is None:
-            names = [item.name for item in self.query(ListItem)]
-            self.index = names.index(self.current) if self.current in names else 0
+        if self.highlighted is None and self.option_count:
+            ids = list(self._shown)
+            self.highlighted = ids.index(self.current) if self.current in ids else 0
         super()._on_focus(event)
+
+    def render_line(self, y: int) -> Strip:
+        strip = super().render_line(y)
+        line = self.scroll_offset.y + y
+        lines = self._lines
+        if line < len(lines):
+            index = lines[line][0]
+            option = self.options[index]
+            if option.id == self.current and index != self.highlighted:
+                style = self.get_component_rich_style("step-list--current")
+                strip = Strip(list(Segment.apply_style(strip, post_style=style)), strip.cell_length)
+        return strip
 
     @staticmethod
     def _label(step_id: str, checklist: Checklist | None) -> Text:
@@ -153,18 +196,17 @@ class StepList(ListView):
     def refresh_steps(self) -> None:
         app: RootWizardApp = self.app  # type: ignore[assignment]
         cl = app.ctx.checklist
-        order = step_ids(cl)
-        items = list(self.query(ListItem))
-        if [item.name for item in items] != order:  # e.g. the caller turned out to be root
-            self.clear()
-            self.extend(self._items(cl))
+        if list(self._shown) != step_ids(cl):  # e.g. the caller turned out to be root
+            highlighted = self.highlighted_step
+            self.set_options(self._step_options(cl))
+            if highlighted in self._shown and self.has_focus:
+                self.highlighted = list(self._shown).index(highlighted)
             return
-        for item in items:
-            sid = item.name or ""
+        for index, sid in enumerate(list(self._shown)):
             label = self._label(sid, cl)
-            if self._shown.get(sid) != label:
-                item.query_one(Label).update(label)
+            if self._shown[sid] != label:
                 self._shown[sid] = label
+                self.replace_option_prompt_at_index(index, self._prompt(label))
 
 
 def step_ids(checklist: Checklist | None) -> list[str]:
@@ -353,7 +395,9 @@ class StepScreen(Screen):
         return self.app.size.width >= self.NARROW_BELOW if choice is None else bool(choice)
 
     def _apply_sidebar(self) -> None:
-        self.set_class(not self._sidebar_is_full(), "-marks-only")
+        marks_only = not self._sidebar_is_full()
+        self.set_class(marks_only, "-marks-only")
+        self.query_one(StepList).set_marks_only(marks_only)
 
     def action_previous_step(self) -> None:
         self.wapp.previous_step(before=self.STEP_ID)
@@ -461,10 +505,10 @@ class StepScreen(Screen):
             for message in self.query(f"#{event.input.id}-error").results(Static):
                 message.update("")
 
-    @on(ListView.Selected, "#steps")
-    def _step_selected(self, event: ListView.Selected) -> None:
-        if event.item.name and event.item.name != self.STEP_ID:
-            self.wapp.goto(event.item.name)
+    @on(OptionList.OptionSelected, "#steps")
+    def _step_selected(self, event: OptionList.OptionSelected) -> None:
+        if event.option.id and event.option.id != self.STEP_ID:
+            self.wapp.goto(event.option.id)
 
     def action_next_step(self) -> None:
         self.wapp.next_step(after=self.STEP_ID)

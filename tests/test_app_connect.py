@@ -33,6 +33,9 @@ async def test_root_caller_warning(make_app, monkeypatch):
         assert not warning.has_class("hidden")
         assert "ROOT ACCESS KEYS" in str(warning.render())
         assert app.ctx.checklist.order()[-2] == "root_access_keys"
+        steps = app.screen.query_one("#steps")  # the sidebar, rebuilt in the root caller's order
+        assert [o.id for o in steps.options] == list(steps.labels) == app.ctx.checklist.order()
+        assert "Root access keys" in steps.render_line(steps.get_option_index("root_access_keys") + 1).text
 
 
 async def test_no_credentials_message_and_retry(tmp_path, monkeypatch):

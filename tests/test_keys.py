@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 import pytest
-from textual.widgets import Input, ListItem
+from textual.widgets import Input
 
 from conftest import settle
 from screens.base import StepList, short_time
@@ -35,8 +35,7 @@ async def test_primary_focus_help_escape_steps_and_paging(make_app, sandbox):
         await pilot.press("f8")  # next step
         await settle(app, pilot)
         assert app.screen.STEP_ID == "password_policy" and app.focused.id == "apply"
-        current = [i for i in app.screen.query_one(StepList).query(ListItem) if i.has_class("current")]
-        assert [i.name for i in current] == ["password_policy"]
+        assert app.screen.query_one(StepList).current == "password_policy"
 
         await pilot.press("f1")  # help: what, keys
         await pilot.pause()
@@ -59,7 +58,7 @@ async def test_primary_focus_help_escape_steps_and_paging(make_app, sandbox):
         await pilot.press("escape")  # to the step list, on the current step
         await pilot.pause()
         steps = app.screen.query_one(StepList)
-        assert app.focused is steps and steps.highlighted_child.name == "password_policy"
+        assert app.focused is steps and steps.highlighted_step == "password_policy"
         await pilot.press("escape")  # and back to the step's primary action
         await pilot.pause()
         assert app.focused.id == "apply"
@@ -75,9 +74,12 @@ async def test_sidebar_marks_only_when_narrow_and_f9_toggles(make_app, sandbox):
         await settle(app, pilot)
         steps = app.screen.query_one(StepList)
         assert app.screen.has_class("-marks-only") and steps.size.width <= 5
+        drawn = [steps.render_line(y).text.strip() for y in range(steps.option_count)]
+        assert drawn == ["[✓]", *["[ ]"] * (steps.option_count - 1)]  # one line per step: the marks
         await pilot.press("f9")
         await pilot.pause()
         assert not app.screen.has_class("-marks-only") and steps.size.width > 30
+        assert steps.render_line(0).text.strip() == "[✓] Connect to the account"
         await pilot.resize_terminal(120, 40)
         await pilot.pause()
         assert not app.screen.has_class("-marks-only")

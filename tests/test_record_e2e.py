@@ -46,7 +46,7 @@ async def test_walk_export_sign_and_verify_names_every_regression(make_app, sand
     async with app.run_test(size=(120, 40)) as pilot:
         await walk(app, pilot, export)
         summary = app.ctx.checklist.step("summary")
-        sidebar = str(app.screen.query_one("#steps").children[-1].query_one("Label").render())
+        sidebar = app.screen.query_one("#steps").labels["summary"]
         # the summary offers verify on its last export: nothing drifted yet
         await press(app, pilot, "#verify-export")
         checked = str(app.screen.query_one("#verify-result").render())

@@ -212,9 +212,9 @@ def test_credentials_present_leave_open_steps_alone(ctx):
 
 
 def sidebar(app) -> str:
-    from textual.widgets import Label, ListItem
+    from screens.base import StepList
 
-    return "\n".join(str(item.query_one(Label).render()) for item in app.screen.query(ListItem))
+    return "\n".join(app.screen.query_one(StepList).labels.values())
 
 
 def text(app, selector: str) -> str:

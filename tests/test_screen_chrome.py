@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import errno
 
-from textual.widgets import Label, ListItem
+from textual.widgets.option_list import Option
 
 from conftest import settle
 from screens.base import StepList
@@ -15,7 +15,7 @@ SIZE = (120, 40)
 
 
 def sidebar(app) -> dict[str, str]:
-    return {item.name: str(item.query_one(Label).render()) for item in app.screen.query_one(StepList).query(ListItem)}
+    return app.screen.query_one(StepList).labels
 
 
 async def test_sidebar_marks_are_plain_text_and_labels_update_in_place(make_app):
@@ -24,9 +24,9 @@ async def test_sidebar_marks_are_plain_text_and_labels_update_in_place(make_app)
         await settle(app, pilot)
         app.goto("root_password")
         await settle(app, pilot)
-        items = list(app.screen.query(ListItem))
-        labels = [i.query_one(Label) for i in items]
-        assert [i.name for i in items] == app.ctx.checklist.order()
+        steps = app.screen.query_one(StepList)
+        options = list(steps.options)
+        assert [o.id for o in options] == app.ctx.checklist.order()
         app.screen.change(Status.CONFIRMED, source="operator")
         app.change_step("security_questions", Status.RETIRED)
         app.screen.refresh_chrome()
@@ -35,18 +35,23 @@ async def test_sidebar_marks_are_plain_text_and_labels_update_in_place(make_app)
         assert shown["root_password"] == "[c] Root password"  # not swallowed as markup
         assert shown["security_questions"] == "[r] Security challenge questions"
         assert shown["connect"].startswith("[✓]")
-        assert list(app.screen.query(ListItem)) == items  # the same widgets, updated in place
-        assert [i.query_one(Label) for i in items] == labels
+        assert list(steps.options) == options  # the same options, updated in place
+        # the current step stands out (its own background), the others do not
+        lines = [steps.render_line(y) for y in range(len(options) + 1)]
+        background = {line.text.strip(): line._segments[0].style.bgcolor for line in lines}
+        assert background["[c] Root password"] != background["[ ] Root access keys"]
+        assert list(background.values()).count(background["[c] Root password"]) == 1
+        assert str(steps.get_option("root_password").prompt) == "[c] Root password"  # what is drawn
 
 
 async def test_sidebar_is_built_once_per_screen(make_app, monkeypatch):
     from screens.base import StepScreen
 
     built, refreshed = [], []
-    original, refresh = ListItem.__init__, StepScreen.refresh_chrome
+    original, refresh = Option.__init__, StepScreen.refresh_chrome
 
     def counting(self, *args, **kwargs):
-        built.append(kwargs.get("name"))
+        built.append(kwargs.get("id"))
         original(self, *args, **kwargs)
 
     def counting_refresh(self):
@@ -56,7 +61,7 @@ async def test_sidebar_is_built_once_per_screen(make_app, monkeypatch):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
-        monkeypatch.setattr(ListItem, "__init__", counting)
+        monkeypatch.setattr(Option, "__init__", counting)
         monkeypatch.setattr(StepScreen, "refresh_chrome", counting_refresh)
         app.goto("root_password")
         await settle(app, pilot)

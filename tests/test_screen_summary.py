@@ -38,7 +38,7 @@ async def test_summary_reads_after_state_exports_and_verifies_at_80x24(make_app,
         summary = cl.step("summary")
         assert summary.status == Status.DONE and summary.evidence["body_sha256"] == record["body_sha256"]
         assert record["body"]["completion"]["all_done"] is False
-        label = str(app.screen.query_one("#steps").children[-1].query_one("Label").render())
+        label = app.screen.query_one("#steps").labels["summary"]
         assert "(exported " in label
         await press(app, pilot, "#verify-export")
         checked = str(app.screen.query_one("#verify-result").render())
