@@ -291,14 +291,16 @@ def test_live_error_is_one_line(capsys, moto_endpoint, tmp_path):
 
 
 def test_offline_audit_imports_only_what_it_needs(tmp_path):
-    """`audit --report --json` loads neither AWS, session, logging nor the user table."""
+    """`audit --report --json` loads neither AWS, session, logging, the user table nor the
+    record (whose export formats the parser lists) nor typing."""
     import subprocess
     import sys
 
     path = tmp_path / "r.csv"
     path.write_text(generate_synthetic_report(20, NOW, seed=3))
     heavy = ("boto3", "botocore", "textual", "wizard.aws", "wizard.session", "logging",
-             "socket", "email", "tempfile", "random", "wizard.credreport.table")
+             "socket", "email", "tempfile", "random", "wizard.credreport.table", "wizard.record",
+             "wizard.checklist", "wizard.steps", "typing")
     code = ("import sys, io, contextlib; from wizard.cli import main\n"
             "with contextlib.redirect_stdout(io.StringIO()):\n"
             f"    rc = main(['audit', '--report', {str(path)!r}, '--now', {NOW_TEXT!r}, '--json'])\n"

@@ -27,9 +27,12 @@ import fcntl
 import os
 import stat
 from pathlib import Path
-from typing import IO
 
 from wizard.errors import WizardError
+
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING: `audit --report` reads its file here without typing
+if TYPE_CHECKING:
+    from typing import IO
 
 _OPEN_FLAGS = os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
 

@@ -16,9 +16,12 @@ import re
 import sys
 import time
 from collections.abc import Callable
-from typing import Any, TextIO
 
 from wizard.errors import InputError, SessionError
+
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING: every command builds this parser, `audit --report` too
+if TYPE_CHECKING:
+    from typing import Any, TextIO
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INTERRUPTED = 0, 1, 130
 MAX_CONCURRENCY = 64
