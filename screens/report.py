@@ -340,7 +340,10 @@ class ReportScreen(StepScreen):
 
     def help_sections(self) -> list[tuple[str, str]]:
         width = max(len(label) for label in FLAG_LABELS)
-        return [("Flags of the user table (the filter matches a user name or a flag)",
+        return [("Findings", "Tab to a finding that a step fixes and press Enter (or click its "
+                 "\"Go to step\" line) to open that step. The command palette (ctrl+p) finds a rule's "
+                 "finding by its id."),
+                ("Flags of the user table (the filter matches a user name or a flag)",
                  "\n".join(f"{label.ljust(width)}  {meaning}" for label, meaning in FLAGS))]
 
     # -- command palette ---------------------------------------------------------------------

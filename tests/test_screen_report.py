@@ -121,6 +121,15 @@ async def test_report_from_the_sandbox(make_app, sandbox):
         await pilot.click(offset=(last.x + 2, last.y))  # the title: no step opens on a stray click
         await pilot.pause()
         assert opened == ["root_mfa", "root_access_keys"]
+        screen.action_show_rule("console-user-without-mfa")  # the palette's "Findings: <rule id>"
+        await pilot.pause()
+        assert app.focused is cards[2] and cards[2].name == "console-user-without-mfa"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert opened[-1] == "iam_user_mfa"
+        await pilot.press("f1")  # the step's help says how
+        await pilot.pause()
+        assert "Tab to a finding" in str(app.screen.query_one("#help-text").render())
 
 
 async def test_a_report_generated_before_a_change_is_not_after(make_app, sandbox):
