@@ -81,6 +81,25 @@ def test_report_facts_are_marked_older_than_the_changes():
     assert facts.older_than_changes is True and facts.generated_time == "2026-11-24T09:00:00+00:00"
     cl.findings_before["generated_time"] = (NOW + timedelta(hours=1)).isoformat()
     assert after_state.report_facts(cl).older_than_changes is False
+    # Both times are whole seconds: a report of the change's second may be from before it.
+    cl.findings_before["generated_time"] = "2026-11-24T09:30:00+00:00"
+    assert after_state.report_facts(cl).older_than_changes is True
+    cl.findings_before["generated_time"] = "2026-11-24T09:30:01Z"
+    assert after_state.report_facts(cl).older_than_changes is False
+
+
+def test_a_report_of_the_same_second_as_a_change_is_not_evidence_of_it():
+    """A report generated in the second of the session's last change may predate it (AWS's
+    GeneratedTime and the session's times are whole seconds): it is not kept as "after",
+    and the screen's stale note applies (this made a TUI test fail one run in three)."""
+    from wizard import report_flow
+
+    cl = Checklist(account_id="123456789012")
+    change = datetime(2026, 11, 24, 9, 30, tzinfo=UTC)
+    cl.set_status("root_mfa", Status.DONE, evidence={"AccountMFAEnabled": 1}, source="aws", at=change)
+    assert report_flow.may_predate(change, report_flow.last_change(cl))
+    assert report_flow.may_predate(None, report_flow.last_change(cl))
+    assert not report_flow.may_predate(change + timedelta(seconds=1), report_flow.last_change(cl))
 
 
 def _state(**kw):

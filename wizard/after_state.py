@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 from wizard.aws import AwsAccess
 from wizard.checklist import Checklist, Status, iso, utcnow
 from wizard.errors import AccessDeniedError, UnsupportedError
+from wizard.report_flow import may_predate
 
 # GetAccountSummary entries about the root user (AWS's own names).
 ROOT_SUMMARY_KEYS = ("AccountMFAEnabled", "AccountAccessKeysPresent", "AccountPasswordPresent",
@@ -253,7 +254,7 @@ def report_facts(checklist: Checklist) -> ReportFacts | None:
         return None
     generated = f.get("generated_time")
     changed = last_change(checklist)
-    older = bool(generated and changed and _when(generated) < _when(changed))
+    older = bool(generated and changed and may_predate(_when(generated), changed))
     root = f["root"]
     keys = tuple({"key": k.get("key"), "active": k.get("active"), "last_used_date": k.get("last_used_date"),
                   "last_used_service": k.get("last_used_service"), "last_used_region": k.get("last_used_region")}

@@ -226,16 +226,22 @@ def last_change(checklist: Checklist) -> str | None:
     return max(times) if times else None
 
 
+def may_predate(generated: datetime | None, changed: str) -> bool:
+    """Whether what AWS stamped ``generated`` (a credential report's GeneratedTime) may come
+    from before a session change stamped ``changed``. Both are whole seconds (AWS's time;
+    the session's utcnow()): the same second is not "after" the change, nor is an unknown
+    time, so such a report is never taken as evidence of that change."""
+    return generated is None or generated <= datetime.fromisoformat(changed.replace("Z", "+00:00"))
+
+
 def predates_changes(checklist: Checklist, result: ReportResult) -> str | None:
-    """The time of the session's last change when ``result`` was generated before it (or
-    its generation time is unknown), else None. AWS hands out the same report for four
+    """The time of the session's last change when ``result`` may have been generated before
+    it (before it, in the same second, or at an unknown time: may_predate), else None. AWS hands out the same report for four
     hours, so such a report shows the account as it was before that change."""
     changed = last_change(checklist)
     if changed is None:
         return None
-    if result.generated_time is None or result.generated_time < datetime.fromisoformat(changed):
-        return changed
-    return None
+    return changed if may_predate(result.generated_time, changed) else None
 
 
 def store_findings(checklist: Checklist, result: ReportResult) -> str | None:
