@@ -236,8 +236,9 @@ def may_predate(generated: datetime | None, changed: str) -> bool:
 
 def predates_changes(checklist: Checklist, result: ReportResult) -> str | None:
     """The time of the session's last change when ``result`` may have been generated before
-    it (before it, in the same second, or at an unknown time: may_predate), else None. AWS hands out the same report for four
-    hours, so such a report shows the account as it was before that change."""
+    it (before it, in the same second, or at an unknown time: may_predate), else None. AWS
+    hands out the same report for four hours, so such a report shows the account as it was
+    before that change."""
     changed = last_change(checklist)
     if changed is None:
         return None
