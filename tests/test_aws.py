@@ -129,3 +129,28 @@ def test_action_names_use_the_api_spelling(aws_env):
             aws.list_mfa_devices("nobody")
         assert aws.calls == ["iam:ListVirtualMFADevices", "iam:ListMFADevices"]  # failed calls count too
         assert exc.value.action == "iam:ListMFADevices"
+
+
+def test_sessions_share_one_botocore_loader_and_parse_a_model_once(monkeypatch):
+    """Every session the process makes shares one botocore data loader: a service model
+    or endpoint rule file is parsed once per process (about 0.15 s for the wizard's four
+    services), and boto3's data folder is on its search path once however many sessions."""
+    import botocore.loaders
+
+    from wizard import aws
+
+    first = aws.boto3_session(region_name="us-east-1")
+    first.client("iam", endpoint_url="http://127.0.0.1:9")
+    loader = first._session.get_component("data_loader")
+    paths = list(loader.search_paths)
+    read = []
+    original = botocore.loaders.JSONFileLoader.load_file
+    monkeypatch.setattr(botocore.loaders.JSONFileLoader, "load_file",
+                        lambda self, path: read.append(path) or original(self, path))
+    for _ in range(3):
+        again = aws.boto3_session(aws_access_key_id="AKIAEXAMPLE", aws_secret_access_key="x",
+                                  region_name="eu-west-1")
+        again.client("iam", endpoint_url="http://127.0.0.1:9")
+        assert again._session.get_component("data_loader") is loader
+    assert read == [] and loader.search_paths == paths
+    assert again.region_name == "eu-west-1" and again.get_credentials().access_key == "AKIAEXAMPLE"

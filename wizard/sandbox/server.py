@@ -14,7 +14,7 @@ from typing import Any
 
 import boto3
 
-from wizard.aws import ConnectionSettings
+from wizard.aws import ConnectionSettings, boto3_session
 from wizard.credreport import NA, NO_INFORMATION, NOT_SUPPORTED, ROOT_USER, format_report_csv
 from wizard.errors import SessionError, WizardError
 from wizard.logs import logger
@@ -100,9 +100,8 @@ class Sandbox:
 
     def session(self) -> boto3.session.Session:
         """A boto3 session for the sandbox operator (use with ``endpoint_url``)."""
-        return boto3.session.Session(aws_access_key_id=self.access_key_id,
-                                     aws_secret_access_key=self.secret_access_key,
-                                     region_name=self.region)
+        return boto3_session(aws_access_key_id=self.access_key_id,
+                                     aws_secret_access_key=self.secret_access_key, region_name=self.region)
 
     def simulate(self, action: str) -> str:
         """Do what the root user would do in the console for step ``action`` (a key of
