@@ -35,7 +35,8 @@ LIVE_FLOOR_CODE = ("import time, boto3; iam = boto3.client('iam')\n"
 TIME = shutil.which("time") or ("/usr/bin/time" if os.path.exists("/usr/bin/time") else None)
 
 
-def _rootwizard() -> list[str]:
+def rootwizard() -> list[str]:
+    """How to run the installed app: its console script, else the module."""
     script = Path(sys.executable).with_name("rootwizard")
     return [str(script)] if script.exists() else [sys.executable, "-m", "wizard.cli"]
 
@@ -64,14 +65,17 @@ def _spread(values: list[float]) -> tuple[float, float, float]:
     return min(values), statistics.median(values), max(values)
 
 
-def _process_ratio(report: Path, runs: int) -> dict[str, list[float]]:
-    app = [*_rootwizard(), "audit", "--report", str(report), "--now", NOW.isoformat(), "--json"]
-    floor = [sys.executable, "-c", FLOOR_CODE, str(report)]
-    _run(app)  # warm: bytecode written, file in the page cache
+def _paired(app: list[str], floor: list[str], runs: int, env: dict[str, str] | None = None,
+            ) -> dict[str, list[float]]:
+    """The app and its floor run in turn ``runs`` times (after one warm-up run of each:
+    bytecode written, files in the page cache): wall and CPU ratios, the app's wall time
+    and both peak RSS."""
+    _run(floor, env)
+    _run(app, env)
     out: dict[str, list[float]] = {k: [] for k in ("wall", "cpu", "app_wall", "app_rss", "floor_rss")}
     for _ in range(runs):
-        f_wall, f_cpu, f_rss = _run(floor)
-        a_wall, a_cpu, a_rss = _run(app)
+        f_wall, f_cpu, f_rss = _run(floor, env)
+        a_wall, a_cpu, a_rss = _run(app, env)
         out["wall"].append(a_wall / f_wall)
         out["cpu"].append(a_cpu / f_cpu)
         out["app_wall"].append(a_wall)
@@ -80,10 +84,15 @@ def _process_ratio(report: Path, runs: int) -> dict[str, list[float]]:
     return out
 
 
+def _process_ratio(report: Path, runs: int) -> dict[str, list[float]]:
+    return _paired([*rootwizard(), "audit", "--report", str(report), "--now", NOW.isoformat(), "--json"],
+                   [sys.executable, "-c", FLOOR_CODE, str(report)], runs)
+
+
 def _live_ratio(runs: int) -> tuple[list[float], list[float], int]:
     """(app / floor wall time ratios, app wall times in ms, the users in the report) of a
     live audit against the sandbox; AWS returns the report it generated for four hours, so
-    after the warm-up both processes make the same two calls."""
+    after the warm-up the app and its floor make the same two calls."""
     from wizard.sandbox import start_sandbox
 
     sandbox = start_sandbox()
@@ -94,17 +103,8 @@ def _live_ratio(runs: int) -> tuple[list[float], list[float], int]:
                AWS_CONFIG_FILE=str(tmp / "none"), AWS_SHARED_CREDENTIALS_FILE=str(tmp / "none"),
                ROOTWIZARD_STATE_DIR=str(tmp / "state"))
     try:
-        app = [*_rootwizard(), "audit", "--json"]
-        floor = [sys.executable, "-c", LIVE_FLOOR_CODE]
-        _run(floor, env)  # warm: the report generated, bytecode written
-        _run(app, env)
-        ratios, times = [], []
-        for _ in range(runs):
-            f_wall, _, _ = _run(floor, env)
-            a_wall, _, _ = _run(app, env)
-            ratios.append(a_wall / f_wall)
-            times.append(a_wall * 1000)
-        return ratios, times, len(sandbox.report_rows())
+        r = _paired([*rootwizard(), "audit", "--json"], [sys.executable, "-c", LIVE_FLOOR_CODE], runs, env)
+        return r["wall"], [w * 1000 for w in r["app_wall"]], len(sandbox.report_rows())
     finally:
         sandbox.stop()
         shutil.rmtree(tmp, ignore_errors=True)

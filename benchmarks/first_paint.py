@@ -19,19 +19,10 @@ import sys
 import tempfile
 import termios
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from bench_audit import ENV, ROOT, rootwizard  # the app as installed, its bytecode cached
+
 MARKER = b"SANDBOX"  # the banner, on the first line of the first frame
-# As an installed app runs: its bytecode cached (PYTHONDONTWRITEBYTECODE would make every
-# run compile the app from source while Textual's is precompiled).
-ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-
-
-def rootwizard() -> list[str]:
-    script = Path(sys.executable).with_name("rootwizard")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "wizard.cli"]
-
 
 def first_paint(argv: list[str], *, marker: bytes = MARKER, timeout: float = 60.0) -> float:
     """Seconds from spawning ``argv`` on a 120x40 pseudo-terminal to its first output

@@ -44,7 +44,7 @@ def cold_start(runs: int) -> None:
 
 
 def import_times() -> None:
-    from first_paint import ENV
+    from bench_audit import ENV
 
     out = subprocess.run([sys.executable, "-X", "importtime", "-c", "import wizard.cli, screens.app, screens.connect"],
                          capture_output=True, text=True, cwd=ROOT, env=ENV)

@@ -101,7 +101,7 @@ class Sandbox:
     def session(self) -> boto3.session.Session:
         """A boto3 session for the sandbox operator (use with ``endpoint_url``)."""
         return boto3_session(aws_access_key_id=self.access_key_id,
-                                     aws_secret_access_key=self.secret_access_key, region_name=self.region)
+                             aws_secret_access_key=self.secret_access_key, region_name=self.region)
 
     def simulate(self, action: str) -> str:
         """Do what the root user would do in the console for step ``action`` (a key of
