@@ -111,7 +111,7 @@ class SummaryScreen(StepScreen):
         done = completion(cl, residual)
         self.query_one("#progress", Static).update(Text(done["verdict"]))
         text = ("After-state: not read yet." if state is None else
-                f"After-state read from AWS at {short_time(state['read_at'], utcnow())}"
+                f"After-state read from AWS at {short_time(state['read_at'])}"
                 + (f"; not readable: {', '.join(state['missing'].values())}" if state.get("missing") else "") + ".")
         self.query_one("#after-state", Static).update(Text(text))
         self.query_one("#residual", Static).update(Text("\n".join(residual_lines(residual))))
@@ -151,7 +151,7 @@ class SummaryScreen(StepScreen):
         last = record_flow.last_export(self.ctx.checklist)
         if last:
             self.query_one("#export-result", Static).update(Text(
-                f"Last export: {last.get('file') or 'standard output'} at {short_time(last['exported_at'], utcnow())}\n"
+                f"Last export: {last.get('file') or 'standard output'} at {short_time(last['exported_at'])}\n"
                 f"SHA-256 of the record body: {last['body_sha256']}"))
 
     # -- verify ----------------------------------------------------------------------------------
